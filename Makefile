@@ -1,0 +1,42 @@
+# Two commands for learners and instructors: `make lab` and `make test`.
+# Both create .venv/ when it is missing or broken and reinstall when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: lab test setup setup-test lint format clean
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+
+test: setup-test
+	$(BIN)/python -m pytest
+
+setup: $(VENV)/.lab-installed
+setup-test: $(VENV)/.test-installed
+
+$(VENV)/.ok:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "This tutorial needs Python 3.11 or newer: run make with PYTHON=python3.12 (or another 3.11+).")'
+	@$(BIN)/python -c '' 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	@touch $@
+
+$(VENV)/.lab-installed: pyproject.toml $(VENV)/.ok
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.ok
+	$(PIP) -e '.[test]'
+	@touch $@ $(VENV)/.lab-installed
+
+lint: setup-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) build *.egg-info tests/artifacts

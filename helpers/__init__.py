@@ -1,0 +1,39 @@
+"""helpers: the plumbing behind "Sockets, Cell by Cell".
+
+Start servers in the lab's background thread, talk to them from cells, read what happened:
+
+>>> import helpers
+>>> echo = helpers.start_ws_server()          # a websockets echo server
+>>> chat = helpers.start_sio_server()         # a Socket.IO demo server
+>>> helpers.show_events()                     # what the servers logged
+>>> helpers.status(); helpers.stop_all()
+
+Lessons use the libraries themselves for everything they teach; these helpers only run,
+log and clean up. ``help(helpers.start_ws_server)`` and friends say more.
+"""
+
+from .check import check
+from .eventlog import Event, events, library_logs, log, show_events
+from .lab import PortInUseError, Service, run, services, status, stop, stop_all
+from .servers import demo_sio_server, echo, start_http_server, start_sio_server, start_ws_server
+
+__all__ = [
+    "Event",
+    "PortInUseError",
+    "Service",
+    "check",
+    "demo_sio_server",
+    "echo",
+    "events",
+    "library_logs",
+    "log",
+    "run",
+    "services",
+    "show_events",
+    "start_http_server",
+    "start_sio_server",
+    "start_ws_server",
+    "status",
+    "stop",
+    "stop_all",
+]

@@ -1,0 +1,65 @@
+"""Check the "Your turn" exercises: a friendly hint until it is solved, never a traceback.
+
+A lesson registers a checker per exercise with :func:`exercise`; a learner calls
+``helpers.check("00.1", answer)`` in the exercise cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["NotYet", "check", "exercise", "grade"]
+
+
+class NotYet(Exception):
+    """Raised by a checker, with a hint, when the answer is not right yet."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    key: str
+    hint: str
+    checker: Callable[[Any], str]
+
+
+_exercises: dict[str, Exercise] = {}
+
+
+def exercise(key: str, *, hint: str) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
+    """Register ``checker`` as the check for exercise ``key``.
+
+    The checker gets the learner's answer and returns a sentence of confirmation, or raises
+    :class:`NotYet` with a hint. ``hint`` is shown while the answer is still ``...``.
+    """
+
+    def register(checker: Callable[[Any], str]) -> Callable[[Any], str]:
+        _exercises[key] = Exercise(key, hint, checker)
+        return checker
+
+    return register
+
+
+def grade(key: str, answer: Any) -> tuple[bool, str]:
+    """Return ``(solved, message)`` for ``answer`` to exercise ``key``."""
+    from . import exercises  # noqa: F401 - registers every lesson's checkers
+
+    found = _exercises.get(key)
+    if found is None:
+        known = ", ".join(sorted(_exercises))
+        return False, f"There is no exercise {key!r}. The exercises are: {known}."
+    if answer is ...:
+        return False, f"Not solved yet. {found.hint}"
+    try:
+        return True, found.checker(answer)
+    except NotYet as reason:
+        return False, f"Not yet: {reason}"
+    except Exception as error:  # a learner's answer may break the checker: still only a hint
+        return False, f"Not yet: checking it raised {type(error).__name__}: {error}. {found.hint}"
+
+
+def check(key: str, answer: Any) -> None:
+    """Check your answer to exercise ``key`` and print what to do next."""
+    solved, message = grade(key, answer)
+    print(("✅ " if solved else "💡 ") + message)

@@ -1,0 +1,3 @@
+"""The checkers of every lesson's "Your turn" exercises, one module per lesson."""
+
+from . import start_here  # noqa: F401

@@ -1,0 +1,243 @@
+"""The lab: one background thread whose event loop runs every server a lesson starts.
+
+Servers live on their own loop, in their own thread, so they keep answering while a cell
+runs blocking code or a synchronous client. Each server is a :class:`Service` with a name;
+starting another service under the same name stops the old one first, so re-running a cell
+never fails with "address already in use". Everything stops when Python exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import difflib
+import errno
+import inspect
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from . import eventlog
+from .eventlog import current_service, log
+
+__all__ = ["PortInUseError", "Service", "run", "status", "stop", "stop_all"]
+
+T = TypeVar("T")
+Closer = Callable[[], Awaitable[None]]
+Opener = Callable[[], Awaitable[tuple[int, Closer]]]
+
+DEFAULT_HOST = "127.0.0.1"
+START_TIMEOUT = 10.0
+STOP_GRACE = 1.0  # seconds a server waits for its clients to close before cutting them off
+
+
+class PortInUseError(OSError):
+    """The port a service asked for is taken."""
+
+
+@dataclass(eq=False)
+class Service:
+    """A server running in the lab: where it listens and how to stop it."""
+
+    name: str
+    kind: str
+    host: str
+    port: int
+    scheme: str
+    _close: Closer = field(repr=False)
+    stopped: bool = False
+
+    @property
+    def url(self) -> str:
+        """The address a client connects to, such as ``ws://127.0.0.1:8765``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+    def stop(self) -> None:
+        """Stop this service (doing nothing if it already stopped)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        with _lock:
+            if _services.get(self.name) is self:
+                del _services[self.name]
+        run(_as_service(self.name, self._close), timeout=START_TIMEOUT)
+
+    def __repr__(self) -> str:
+        state = " (stopped)" if self.stopped else ""
+        return f"<Service {self.name!r}: {self.kind} on {self.url}{state}>"
+
+
+_lock = threading.RLock()
+_services: dict[str, Service] = {}
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+
+
+def _lab_loop() -> asyncio.AbstractEventLoop:
+    """The lab's event loop, started in a daemon thread on first use."""
+    global _loop, _thread
+    with _lock:
+        if _thread is None or not _thread.is_alive():
+            _loop = asyncio.new_event_loop()
+            _loop.set_exception_handler(_log_loop_error)
+            _thread = threading.Thread(
+                target=_loop.run_forever, name="helpers-lab", daemon=True
+            )
+            _thread.start()
+            eventlog.capture_asyncio_logs(_thread)
+        assert _loop is not None
+        return _loop
+
+
+def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    error = context.get("exception")
+    detail = f" ({type(error).__name__}: {error})" if error else ""
+    eventlog._record(eventlog.Event(current_service.get(), "asyncio", context["message"] + detail))
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float | None = 10) -> T:
+    """Run ``coro`` on the lab's loop from ordinary (synchronous) code and return its result.
+
+    ``helpers.run(main())`` is the lab's answer to ``asyncio.run(main())``, which a notebook
+    cannot use. If ``coro`` takes longer than ``timeout`` seconds it is cancelled and a
+    ``TimeoutError`` names it.
+    """
+    if not inspect.iscoroutine(coro):
+        hint = f" Call it: run({coro.__name__}())." if inspect.iscoroutinefunction(coro) else ""
+        raise TypeError(f"run() needs a coroutine object, got {coro!r}.{hint}")
+    if threading.current_thread() is _thread:
+        coro.close()
+        raise RuntimeError("run() was called on the lab's own loop: use 'await' there instead")
+    future = asyncio.run_coroutine_threadsafe(coro, _lab_loop())
+    try:
+        done, _ = concurrent.futures.wait([future], timeout)
+    except BaseException:  # KeyboardInterrupt: stop the coroutine too
+        future.cancel()
+        raise
+    if not done:
+        future.cancel()
+        name = getattr(coro, "__qualname__", repr(coro))
+        raise TimeoutError(f"{name}() did not finish within {timeout} s and was cancelled")
+    return future.result()
+
+
+async def _as_service(name: str, work: Callable[[], Awaitable[T]]) -> T:
+    """Await ``work()`` with everything it does, and every task it starts, logged as ``name``."""
+    current_service.set(name)
+    return await work()
+
+
+def start_service(
+    name: str, kind: str, scheme: str, host: str, port: int, opener: Opener
+) -> Service:
+    """Start a service with ``opener`` on the lab loop, replacing any service called ``name``.
+
+    ``opener`` is an async function that starts listening on ``host``/``port`` and returns
+    the port it got and an async function that stops it. The server modules use this; a
+    lesson calls ``start_ws_server`` and friends instead.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"a service needs a non-empty name, got {name!r}")
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port must be a whole number from 0 to 65535 (0: any free port), not {port!r}")
+    stop(name)
+    _refuse_port_held_by_service(port)
+
+    try:
+        bound, close = run(_as_service(name, opener), timeout=START_TIMEOUT)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortInUseError(
+                errno.EADDRINUSE,
+                f"port {port} on {host} is already in use by another program. "
+                "Use port=0 to let the system pick a free port, or stop that program.",
+            ) from None
+        raise
+    service = Service(name, kind, host, bound, scheme, close)
+    with _lock:
+        _services[name] = service
+    return service
+
+
+def _refuse_port_held_by_service(port: int) -> None:
+    with _lock:
+        holder = next((s for s in _services.values() if port and s.port == port), None)
+    if holder:
+        raise PortInUseError(
+            errno.EADDRINUSE,
+            f"port {port} is held by the lab service {holder.name!r}. Stop it with "
+            f"helpers.stop({holder.name!r}), reuse that name, or use port=0.",
+        )
+
+
+def check_options(function: str, given: Iterable[str], allowed: Iterable[str], where: str) -> None:
+    """Raise a helpful ``TypeError`` if ``given`` has an option that is not ``allowed``."""
+    allowed = sorted(set(allowed))
+    for option in given:
+        if option not in allowed:
+            close = difflib.get_close_matches(option, allowed, n=1)
+            guess = f" Did you mean {close[0]!r}?" if close else ""
+            raise TypeError(
+                f"{function}() got an unknown keyword argument {option!r}.{guess} "
+                f"It passes keyword arguments on to {where}, which accepts: {', '.join(allowed)}."
+            )
+
+
+async def close_with_grace(wait: Awaitable[None], cut_off: Callable[[], None]) -> None:
+    """Wait for ``wait`` (a closing server) up to ``STOP_GRACE`` seconds, then ``cut_off``."""
+    task = asyncio.ensure_future(wait)
+    done, _ = await asyncio.wait([task], timeout=STOP_GRACE)
+    if not done:
+        log("stop", detail=f"clients did not close within {STOP_GRACE} s; cut them off")
+        cut_off()
+        await asyncio.wait([task], timeout=STOP_GRACE)
+
+
+def stop(name: str) -> None:
+    """Stop the service called ``name``, if there is one."""
+    with _lock:
+        service = _services.get(name)
+    if service:
+        service.stop()
+
+
+def stop_all() -> None:
+    """Stop every running service."""
+    with _lock:
+        running = list(_services.values())
+    for service in running:
+        service.stop()
+
+
+def services() -> list[Service]:
+    """The running services, oldest first."""
+    with _lock:
+        return list(_services.values())
+
+
+def status() -> None:
+    """Print a table of the running services."""
+    running = services()
+    if not running:
+        print("No services are running.")
+        return
+    rows = [("name", "kind", "url")] + [(s.name, s.kind, s.url) for s in running]
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    for name, kind, url in rows:
+        print(f"{name:<{widths[0]}}  {kind:<{widths[1]}}  {url}")
+
+
+def _shutdown() -> None:
+    """At interpreter exit: stop every service, then the loop and its thread."""
+    try:
+        stop_all()
+    finally:
+        if _loop is not None and _thread is not None and _thread.is_alive():
+            _loop.call_soon_threadsafe(_loop.stop)
+            _thread.join(timeout=2)
+
+
+atexit.register(_shutdown)
