@@ -50,13 +50,14 @@ def grade(key: str, answer: Any) -> tuple[bool, str]:
         known = ", ".join(sorted(_exercises))
         return False, f"There is no exercise {key!r}. The exercises are: {known}."
     if answer is ...:
-        return False, f"Not solved yet. {found.hint}"
+        return False, f"{key} is not solved yet. Hint: {found.hint}"
     try:
-        return True, found.checker(answer)
+        return True, f"{key} solved. {found.checker(answer)}"
     except NotYet as reason:
-        return False, f"Not yet: {reason}"
+        return False, f"{key}: not yet. {reason}"
     except Exception as error:  # a learner's answer may break the checker: still only a hint
-        return False, f"Not yet: checking it raised {type(error).__name__}: {error}. {found.hint}"
+        problem = f"checking your answer raised {type(error).__name__}: {error}"
+        return False, f"{key}: not yet, {problem}. Hint: {found.hint}"
 
 
 def check(key: str, answer: Any) -> None:

@@ -12,8 +12,8 @@ INFO and DEBUG messages on and off.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
+import gc
 import logging
 import threading
 import time
@@ -88,6 +88,7 @@ def events(name: str | None = None, *, settle: float = 0.15, timeout: float = 3.
     ``settle`` seconds (at most ``timeout`` seconds), which lets a just-closed connection
     finish logging.
     """
+    gc.collect(1)  # a failed background task is reported when it is collected: do it now
     deadline = time.monotonic() + timeout
     start = time.monotonic()
     while time.monotonic() < deadline:

@@ -34,7 +34,11 @@ STOP_GRACE = 1.0  # seconds a server waits for its clients to close before cutti
 
 
 class PortInUseError(OSError):
-    """The port a service asked for is taken."""
+    """The port a service asked for is taken; the message says what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.errno = errno.EADDRINUSE
 
 
 @dataclass(eq=False)
@@ -82,20 +86,34 @@ def _lab_loop() -> asyncio.AbstractEventLoop:
     with _lock:
         if _thread is None or not _thread.is_alive():
             _loop = asyncio.new_event_loop()
+            _loop.set_task_factory(Task.factory)
             _loop.set_exception_handler(_log_loop_error)
-            _thread = threading.Thread(
-                target=_loop.run_forever, name="helpers-lab", daemon=True
-            )
+            _thread = threading.Thread(target=_loop.run_forever, name="helpers-lab", daemon=True)
             _thread.start()
             eventlog.capture_asyncio_logs(_thread)
         assert _loop is not None
         return _loop
 
 
+class Task(asyncio.Task):
+    """A task that remembers which service started it, for the event log."""
+
+    service: str | None = None
+
+    @classmethod
+    def factory(cls, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
+        task = cls(coro, loop=loop, **kwargs)
+        task.service = current_service.get()
+        return task
+
+
 def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Log what the loop reports (such as a background task that failed) as an event."""
     error = context.get("exception")
     detail = f" ({type(error).__name__}: {error})" if error else ""
-    eventlog._record(eventlog.Event(current_service.get(), "asyncio", context["message"] + detail))
+    task = context.get("future") or context.get("task")
+    service = getattr(task, "service", None) or current_service.get()
+    eventlog._record(eventlog.Event(service, "asyncio", context["message"] + detail))
 
 
 def run(coro: Coroutine[Any, Any, T], timeout: float | None = 10) -> T:
@@ -142,7 +160,9 @@ def start_service(
     if not isinstance(name, str) or not name:
         raise ValueError(f"a service needs a non-empty name, got {name!r}")
     if not isinstance(port, int) or not 0 <= port <= 65535:
-        raise ValueError(f"port must be a whole number from 0 to 65535 (0: any free port), not {port!r}")
+        raise ValueError(
+            f"port must be a whole number from 0 to 65535 (0: any free port), not {port!r}"
+        )
     stop(name)
     _refuse_port_held_by_service(port)
 
@@ -151,7 +171,6 @@ def start_service(
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise PortInUseError(
-                errno.EADDRINUSE,
                 f"port {port} on {host} is already in use by another program. "
                 "Use port=0 to let the system pick a free port, or stop that program.",
             ) from None
@@ -167,7 +186,6 @@ def _refuse_port_held_by_service(port: int) -> None:
         holder = next((s for s in _services.values() if port and s.port == port), None)
     if holder:
         raise PortInUseError(
-            errno.EADDRINUSE,
             f"port {port} is held by the lab service {holder.name!r}. Stop it with "
             f"helpers.stop({holder.name!r}), reuse that name, or use port=0.",
         )

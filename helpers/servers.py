@@ -25,8 +25,19 @@ __all__ = ["demo_sio_server", "echo", "start_http_server", "start_sio_server", "
 Handler = Callable[[ServerConnection], Awaitable[None]]
 
 # What websockets' serve() accepts, and what it passes on to asyncio's loop.create_server().
-_SERVE_OPTIONS = [p for p in inspect.signature(serve).parameters if p not in {"handler", "host", "port", "args", "kwargs"}]  # fmt: skip
-_CREATE_SERVER_OPTIONS = ["backlog", "family", "flags", "reuse_address", "reuse_port", "sock", "ssl", "ssl_handshake_timeout", "ssl_shutdown_timeout"]  # fmt: skip
+_NOT_OPTIONS = {"handler", "host", "port", "args", "kwargs"}
+_SERVE_OPTIONS = [name for name in inspect.signature(serve).parameters if name not in _NOT_OPTIONS]
+_CREATE_SERVER_OPTIONS = [
+    "backlog",
+    "family",
+    "flags",
+    "reuse_address",
+    "reuse_port",
+    "sock",
+    "ssl",
+    "ssl_handshake_timeout",
+    "ssl_shutdown_timeout",
+]
 
 
 async def echo(websocket: ServerConnection) -> None:
@@ -163,9 +174,7 @@ def start_sio_server(
             "to socketio.AsyncServer(...) when you create it, or leave sio out for the demo server"
         )
     elif not isinstance(sio, socketio.AsyncServer):
-        raise TypeError(
-            f"sio must be a socketio.AsyncServer (the lab runs asyncio), got {sio!r}"
-        )
+        raise TypeError(f"sio must be a socketio.AsyncServer (the lab runs asyncio), got {sio!r}")
     elif sio.async_mode != "aiohttp":
         raise ValueError(
             f"this server uses async_mode={sio.async_mode!r}; the lab serves it with aiohttp: "

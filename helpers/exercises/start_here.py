@@ -8,16 +8,25 @@ from ..check import NotYet, exercise
 from ..lab import Service
 
 
-@exercise("00.1", hint="Connect with websockets.sync.client.connect(echo.url), send 'ping', "
-          "and put what recv() returns in reply.")
+@exercise(
+    "00.1",
+    hint="open the connection in a 'with websockets.sync.client.connect(echo.url) as websocket:' "
+    "block, then use websocket.send() and websocket.recv().",
+)
 def echo_reply(reply: object) -> str:
     if reply != "ping":
-        raise NotYet(f"the echo server sends back exactly what it gets, so expect 'ping', not {reply!r}.")
+        raise NotYet(
+            f"an echo server sends back exactly what it gets: expected 'ping', not {reply!r}."
+        )
     return "The echo server sent 'ping' straight back."
 
 
-@exercise("00.2", hint="Write 'async def shout(websocket):' that sends message.upper() for each "
-          "message, then shout_server = helpers.start_ws_server(shout, name='shout').")
+@exercise(
+    "00.2",
+    hint="a handler is an 'async def' that takes the connection; loop with "
+    "'async for message in websocket:' and send message.upper(). Start it with "
+    "helpers.start_ws_server(your_handler, name='shout').",
+)
 def shouting_server(server: object) -> str:
     if not isinstance(server, Service) or server.stopped:
         raise NotYet(f"pass the running Service that start_ws_server returned, not {server!r}.")

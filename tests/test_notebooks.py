@@ -1,0 +1,106 @@
+"""Every lesson follows the checklist, and passes nbval with all its cells run twice in one kernel.
+
+The plain nbval run (every notebook, strict) comes from ``--nbval`` in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import LESSONS, NOTEBOOKS, ROOT
+
+SANITIZE = ROOT / "tests" / "sanitize.cfg"
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def markdown(notebook: nbformat.NotebookNode) -> str:
+    return "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+@pytest.fixture(params=LESSONS, ids=lambda path: path.stem)
+def lesson(request: pytest.FixtureRequest) -> Path:
+    return request.param
+
+
+def test_there_are_lessons() -> None:
+    assert LESSONS and LESSONS[0].name == "00_start_here.ipynb"
+
+
+def test_first_cell_has_title_goals_prerequisites_and_time(lesson: Path) -> None:
+    first = read(lesson).cells[0]
+    assert first.cell_type == "markdown"
+    assert re.match(rf"# {lesson.name[:2]} · \S", first.source), "title: '# NN · Topic'"
+    for heading in ("What you'll learn", "Prerequisites", "Time:"):
+        assert heading in first.source, f"the first cell needs {heading!r}"
+
+
+def test_ends_with_recap_exercises_and_next(lesson: Path) -> None:
+    notebook = read(lesson)
+    text = markdown(notebook)
+    assert "## Recap" in text and "## Your turn" in text
+    assert "**Next:**" in notebook.cells[-1].source
+    checks = [cell for cell in code_cells(notebook) if "helpers.check(" in cell.source]
+    assert len(checks) >= 2, "at least two exercises checked by helpers.check"
+    solutions = NOTEBOOKS / "solutions" / f"{lesson.stem}.py"
+    assert solutions.exists(), f"exercise solutions belong in {solutions.relative_to(ROOT)}"
+
+
+def test_outputs_are_stored_from_one_clean_run(lesson: Path) -> None:
+    cells = [cell for cell in code_cells(read(lesson)) if cell.source.strip()]
+    counts = [cell.execution_count for cell in cells]
+    assert counts == list(range(1, len(cells) + 1)), "run top to bottom in a fresh kernel"
+    for index, cell in enumerate(cells):
+        for output in cell.outputs:
+            assert output.output_type != "error", f"code cell {index} stores an error"
+            assert output.get("name") != "stderr", f"code cell {index} stores stderr"
+            text = json.dumps(output)
+            assert not re.search(r"/(root|home|tmp|work|Users)/", text), f"local path in {index}"
+
+
+def test_local_links_resolve(lesson: Path) -> None:
+    for target in re.findall(r"\]\(([^)#\s]+)", markdown(read(lesson))):
+        if not re.match(r"[a-z]+:", target):
+            assert (lesson.parent / target).exists(), f"broken link: {target}"
+
+
+def test_the_lesson_table_lists_every_lesson() -> None:
+    table = markdown(read(NOTEBOOKS / "00_start_here.ipynb"))
+    for path in LESSONS:
+        assert f"]({path.name})" in table, f"00_start_here's table of lessons misses {path.name}"
+
+
+def twice(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with all its cells, then all of them again (with their stored outputs)."""
+    doubled = copy.deepcopy(notebook)
+    for cell in copy.deepcopy(notebook.cells):
+        cell.id = f"{cell.id}-again"
+        doubled.cells.append(cell)
+    return doubled
+
+
+def test_passes_nbval_with_all_cells_run_twice_in_one_kernel(lesson: Path, tmp_path: Path) -> None:
+    doubled = tmp_path / lesson.name
+    nbformat.write(twice(read(lesson)), doubled)
+    for extra in ("data", "solutions"):  # lessons read these relative to their folder
+        (tmp_path / extra).symlink_to(NOTEBOOKS / extra)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider",
+         "--nbval", "--nbval-current-env", f"--nbval-sanitize-with={SANITIZE}",
+         "--nbval-cell-timeout=120", str(doubled)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
