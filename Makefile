@@ -17,16 +17,17 @@ test: setup-test
 setup: $(VENV)/.lab-installed
 setup-test: $(VENV)/.test-installed
 
-$(VENV)/.ok:
+# A missing or broken .venv/bin/python (say, after a Python upgrade) rebuilds the venv.
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "This tutorial needs Python 3.11 or newer: run make with PYTHON=python3.12 (or another 3.11+).")'
-	@$(BIN)/python -c '' 2>/dev/null || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
-	@touch $@
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.lab-installed: pyproject.toml $(VENV)/.ok
+$(VENV)/.lab-installed: pyproject.toml $(BIN)/python
 	$(PIP) -e .
 	@touch $@
 
-$(VENV)/.test-installed: pyproject.toml $(VENV)/.ok
+$(VENV)/.test-installed: pyproject.toml $(BIN)/python
 	$(PIP) -e '.[test]'
 	@touch $@ $(VENV)/.lab-installed
 

@@ -15,7 +15,7 @@ echo = helpers.start_ws_server()
 sio = helpers.start_sio_server()
 client = socketio.Client()
 client.connect(sio.url)
-websocket = websockets.sync.client.connect(echo.url)
+websocket = websockets.sync.client.connect(echo.url).__enter__()  # left open on purpose
 print(echo.port, sio.port)
 """
 

@@ -179,9 +179,8 @@ def test_a_vanished_client_is_logged_not_printed(capfd: pytest.CaptureFixture[st
         await websocket.recv()
 
     server = helpers.start_ws_server(wait_for_one, name="waiter")
-    websocket = websockets.sync.client.connect(server.url)
-    websocket.socket.shutdown(socket.SHUT_RDWR)  # gone, without a close frame
-    websocket.socket.close()
+    with websockets.sync.client.connect(server.url) as websocket:
+        websocket.socket.shutdown(socket.SHUT_RDWR)  # gone, without a close frame
     lines = event_lines()
     assert lines and "connection handler failed (ConnectionClosedError" in lines[0]
     assert capfd.readouterr().err == ""
