@@ -1,3 +1,10 @@
-"""The checkers of every lesson's "Your turn" exercises, one module per lesson."""
+"""The checkers of every lesson's "Your turn" exercises, one module per lesson.
 
-from . import start_here  # noqa: F401
+Importing this package imports every module in it, which registers their checkers.
+"""
+
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
