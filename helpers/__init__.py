@@ -16,11 +16,13 @@ from .check import check
 from .eventlog import Event, events, library_logs, log, show_events
 from .lab import PortInUseError, Service, run, services, status, stop, stop_all
 from .servers import demo_sio_server, echo, start_http_server, start_sio_server, start_ws_server
+from .tap import Tap, start_tap
 
 __all__ = [
     "Event",
     "PortInUseError",
     "Service",
+    "Tap",
     "check",
     "demo_sio_server",
     "echo",
@@ -32,6 +34,7 @@ __all__ = [
     "show_events",
     "start_http_server",
     "start_sio_server",
+    "start_tap",
     "start_ws_server",
     "status",
     "stop",

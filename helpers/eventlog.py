@@ -77,8 +77,18 @@ def log(event: str, /, **fields: object) -> None:
 
     The service that logged it is filled in for you.
     """
-    detail = ", ".join(f"{key}={value!r}" for key, value in fields.items())
+    detail = ", ".join(f"{key}={_short(value)}" for key, value in fields.items())
     _record(Event(current_service.get(), event, detail, dict(fields)))
+
+
+def _short(value: object, limit: int = 80) -> str:
+    """``repr(value)``, cut after ``limit`` characters, saying how long the whole is."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    unit = "bytes" if isinstance(value, bytes | bytearray) else "characters"
+    size = f", {len(value)} {unit}" if isinstance(value, str | bytes | bytearray) else ""
+    return f"{text[:limit]}…{size}"
 
 
 def events(name: str | None = None, *, settle: float = 0.15, timeout: float = 3.0) -> list[Event]:

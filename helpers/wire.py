@@ -133,7 +133,8 @@ class Frame:
 
     ``fin`` is True on the last (or only) frame of a message. ``masked`` says whether the
     sender masked the payload (clients must, servers must not); ``mask_key`` is the
-    4-byte key it used, or None. ``payload`` is already unmasked.
+    4-byte key it used, or None. ``payload`` is already unmasked. ``compressed`` is the
+    RSV1 bit under the permessage-deflate extension: the message's payload is deflated.
     """
 
     fin: bool
@@ -141,6 +142,7 @@ class Frame:
     masked: bool
     mask_key: bytes | None
     payload: bytes
+    compressed: bool = False
 
     @property
     def text(self) -> str:
@@ -241,13 +243,17 @@ def _control_frame_problem(opcode: Opcode, fin: bool, length: int) -> str | None
 # --- Reading frames ----------------------------------------------------------------------
 
 
-def decode_frame(data: bytes) -> tuple[Frame, bytes]:
+def decode_frame(data: bytes, *, deflate: bool = False) -> tuple[Frame, bytes]:
     """Read one frame from the front of ``data``; return it and the bytes after it.
 
     Raises :class:`IncompleteFrame` when ``data`` does not hold a whole frame yet, and
     :class:`ProtocolError` as soon as the bytes break a rule of RFC 6455: a reserved bit
     set, a reserved opcode, a control frame that is fragmented or longer than 125 bytes,
     or a 64-bit length with its top bit set.
+
+    ``deflate=True`` says the handshake agreed on permessage-deflate (RFC 7692): then RSV1
+    may be set on the first frame of a text or binary message, and the frame comes back
+    with ``compressed=True`` and its payload still deflated.
 
     Masked and unmasked frames are both accepted (only the side that receives them
     knows which one is required). The payload of a text frame is not checked for valid
@@ -265,8 +271,9 @@ def decode_frame(data: bytes) -> tuple[Frame, bytes]:
     data = bytes(data)
     _require(data, 2)
     fin = bool(data[0] & 0x80)
-    _check_reserved_bits(data[0])
     opcode_value = data[0] & 0x0F
+    compressed = deflate and opcode_value in (TEXT, BINARY) and bool(data[0] & _RSV1)
+    _check_reserved_bits(data[0] & ~_RSV1 if compressed else data[0])
     if opcode_value not in _OPCODES:
         raise ProtocolError(_unknown_opcode(opcode_value))
     opcode = _OPCODES[opcode_value]
@@ -285,7 +292,7 @@ def decode_frame(data: bytes) -> tuple[Frame, bytes]:
     payload = data[position:end]
     if mask_key is not None:
         payload = apply_mask(payload, mask_key)
-    return Frame(fin, opcode, masked, mask_key, payload), data[end:]
+    return Frame(fin, opcode, masked, mask_key, payload, compressed), data[end:]
 
 
 def _require(data: bytes, size: int) -> None:
@@ -294,14 +301,15 @@ def _require(data: bytes, size: int) -> None:
         raise IncompleteFrame(size - len(data))
 
 
-_RESERVED_BITS = {"RSV1": 0x40, "RSV2": 0x20, "RSV3": 0x10}
+_RSV1 = 0x40
+_RESERVED_BITS = {"RSV1": _RSV1, "RSV2": 0x20, "RSV3": 0x10}
 
 
 def _check_reserved_bits(first_byte: int) -> None:
     """Raise :class:`ProtocolError` if RSV1, RSV2 or RSV3 is set.
 
     Extensions such as permessage-deflate give these bits a meaning, but only when both
-    sides agreed on the extension during the handshake; nothing here negotiates one.
+    sides agreed on the extension during the handshake (see ``deflate`` above).
     """
     names = [name for name, bit in _RESERVED_BITS.items() if first_byte & bit]
     if len(names) == 1:
@@ -352,10 +360,12 @@ def describe(frame: Frame) -> str:
     parts = [opcode.name.lower() + ("" if frame.fin else " (not final)")]
     if frame.masked:
         parts.append("masked")
+    if frame.compressed:
+        parts.append("compressed")
     size = len(frame.payload)
     parts.append(f"{size} byte" + ("" if size == 1 else "s"))
     reading = ", ".join(parts)
-    preview = _preview(opcode, frame.payload)
+    preview = _hex_preview(frame.payload) if frame.compressed else _preview(opcode, frame.payload)
     return f"{reading}: {preview}" if preview else reading
 
 

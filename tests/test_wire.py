@@ -493,3 +493,15 @@ def described(hex_or_args: str | dict) -> str:
 )
 def test_describe(frame: str | dict, reading: str) -> None:
     assert described(frame) == reading
+
+
+def test_rsv1_means_compressed_only_under_permessage_deflate() -> None:
+    compressed_text = bytes([0xC1, 0x02]) + b"\xf2\x00"
+    with pytest.raises(wire.ProtocolError, match="RSV1 is set"):
+        wire.decode_frame(compressed_text)
+    frame, rest = wire.decode_frame(compressed_text, deflate=True)
+    assert frame.compressed and frame.opcode == wire.TEXT and rest == b""
+    assert wire.describe(frame) == "text, compressed, 2 bytes: f2 00"
+    for not_a_message_start in (0xC0, 0xC9):  # continuation, ping: RSV1 stays reserved
+        with pytest.raises(wire.ProtocolError, match="RSV1 is set"):
+            wire.decode_frame(bytes([not_a_message_start, 0x00]), deflate=True)
