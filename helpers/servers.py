@@ -206,7 +206,9 @@ def demo_sio_server(**options: Any) -> socketio.AsyncServer:
 
     @sio.event
     async def disconnect(sid: str, reason: str) -> None:
-        log("disconnect", reason=reason)
+        # Not the reason: whether a client's goodbye arrives as "client disconnect" or
+        # "transport close" is a race inside the client, so it would make the log flaky.
+        log("disconnect")
 
     @sio.event
     async def echo(sid: str, data: object) -> object:
