@@ -29,7 +29,7 @@ __all__ = ["Chunk", "Tap", "start_tap"]
 
 TO_SERVER = "client → server"
 TO_CLIENT = "server → client"
-DECODERS = ("raw", "http", "websocket")
+DECODERS = ("raw", "http", "websocket", "socketio")
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,11 @@ class Tap:
         """Print what passed through the tap since it started (or since :meth:`clear`).
 
         ``decode`` says how to read the bytes: ``"raw"`` (hex and text), ``"http"``
-        (request and status lines, headers, bodies) or ``"websocket"`` (the opening
+        (request and status lines, headers, bodies), ``"websocket"`` (the opening
         handshake, then each frame decoded; the size in brackets is the whole frame on the
-        wire). It first waits until nothing has passed for ``wait`` seconds.
+        wire) or ``"socketio"`` (the same, with the Engine.IO and Socket.IO packets inside
+        long-polling bodies and WebSocket frames read too). It first waits until nothing has
+        passed for ``wait`` seconds.
         """
         if decode not in DECODERS:
             raise ValueError(f"unknown decode {decode!r}: choose one of {', '.join(DECODERS)}")
@@ -255,7 +257,7 @@ class _Http:
         if not data:
             rest = self.buffers[direction]
             self.buffers[direction] = b""
-            return ([_body(rest)] if rest else []) + ["end of stream"]
+            return ([self.body(rest)] if rest else []) + ["end of stream"]
         self.buffers[direction] += data
         return self.messages(direction)
 
@@ -268,7 +270,7 @@ class _Http:
                 if len(buffer) < left:
                     return entries
                 if left:
-                    entries.append(_body(buffer[:left]))
+                    entries.append(self.body(buffer[:left]))
                 self.buffers[direction], self.body_left[direction] = buffer[left:], None
                 continue
             head, found, rest = buffer.partition(b"\r\n\r\n")
@@ -287,6 +289,11 @@ class _Http:
     def after_upgrade(self, direction: str) -> list[str]:
         return []
 
+    def body(self, data: bytes) -> str:
+        text = data.decode("utf-8", errors="replace")
+        shown = text if len(text) <= 200 else text[:200] + "…"
+        return f"body, {len(data)} bytes: {shown!r}"
+
 
 def _header(head: bytes, name: str) -> str | None:
     for line in head.decode("latin-1").split("\r\n")[1:]:
@@ -294,12 +301,6 @@ def _header(head: bytes, name: str) -> str | None:
         if key.strip().lower() == name:
             return value.strip()
     return None
-
-
-def _body(data: bytes) -> str:
-    text = data.decode("utf-8", errors="replace")
-    shown = text if len(text) <= 200 else text[:200] + "…"
-    return f"body, {len(data)} bytes: {shown!r}"
 
 
 class _WebSocket(_Http):
@@ -375,8 +376,32 @@ class _WebSocket(_Http):
         return f"{wire.describe(shown)} (deflated to {len(frame.payload)} bytes)"
 
 
+class _SocketIO(_WebSocket):
+    """Socket.IO: Engine.IO packets in polling bodies and in WebSocket frames, read aloud."""
+
+    def body(self, data: bytes) -> str:
+        try:
+            text = data.decode("utf-8")
+            packets = text.split(wire.RECORD_SEPARATOR)
+            readings = [wire.describe_packet(packet) for packet in packets]
+        except (UnicodeDecodeError, wire.PacketError):
+            return super().body(data)
+        return f"body, {len(data)} bytes: " + "\n".join(readings)
+
+    def read(self, direction: str, frame: wire.Frame) -> str:
+        reading = super().read(direction, frame)
+        if frame.opcode not in (wire.TEXT, wire.BINARY) or frame.compressed or not frame.fin:
+            return reading
+        payload = frame.payload if frame.opcode == wire.BINARY else frame.payload.decode()
+        try:
+            return f"{reading}\n→ {wire.describe_packet(payload)}"
+        except (UnicodeDecodeError, wire.PacketError):
+            return reading
+
+
 _READERS: dict[str, Callable[[], _Raw | _Http]] = {
     "raw": _Raw,
     "http": _Http,
     "websocket": _WebSocket,
+    "socketio": _SocketIO,
 }

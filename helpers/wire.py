@@ -16,6 +16,9 @@ send it with any socket you like. This style is called "sans I/O".
 
 The rules come from RFC 6455, "The WebSocket Protocol": section 4 for the handshake,
 section 5 for frames and section 7 for closing.
+
+Socket.IO runs on top of WebSocket (or HTTP long-polling) in two more layers, also read here:
+Engine.IO packets (``parse_engineio``) carry Socket.IO packets (``parse_socketio``).
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
+import json
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "BINARY",
@@ -34,18 +39,25 @@ __all__ = [
     "PING",
     "PONG",
     "TEXT",
+    "EnginePacket",
     "Frame",
     "IncompleteFrame",
     "Opcode",
+    "PacketError",
     "ProtocolError",
+    "SocketPacket",
     "WireError",
     "accept_key",
     "apply_mask",
     "close_payload",
     "decode_frame",
     "describe",
+    "describe_packet",
     "encode_frame",
     "parse_close",
+    "parse_engineio",
+    "parse_engineio_payload",
+    "parse_socketio",
 ]
 
 # --- The opening handshake ---------------------------------------------------------------
@@ -517,3 +529,166 @@ def _close_code_meaning(code: int) -> str:
     if code in CLOSE_CODES:
         return CLOSE_CODES[code]
     return "registered with IANA" if code < 4000 else "private use"
+
+
+# --- Engine.IO and Socket.IO packets ----------------------------------------------------------
+#
+# Engine.IO (protocol 4) is the transport layer under Socket.IO: it opens a session, keeps it
+# alive with ping/pong and moves it from HTTP long-polling to WebSocket. Each packet is a type
+# digit and data; over long-polling, packets are joined with the record separator "\x1e".
+# Socket.IO (protocol 5) packets ride inside Engine.IO "message" packets.
+
+ENGINEIO_TYPES = ("open", "close", "ping", "pong", "message", "upgrade", "noop")
+SOCKETIO_TYPES = (
+    "CONNECT",
+    "DISCONNECT",
+    "EVENT",
+    "ACK",
+    "CONNECT_ERROR",
+    "BINARY_EVENT",
+    "BINARY_ACK",
+)
+RECORD_SEPARATOR = "\x1e"
+
+
+class PacketError(WireError):
+    """The text is not a valid Engine.IO or Socket.IO packet."""
+
+
+@dataclass(frozen=True)
+class EnginePacket:
+    """One Engine.IO packet: its type (0-6, see ``ENGINEIO_TYPES``) and its data."""
+
+    type: int
+    data: str | bytes
+
+    @property
+    def name(self) -> str:
+        return ENGINEIO_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class SocketPacket:
+    """One Socket.IO packet: type, namespace, acknowledgement id and the JSON data."""
+
+    type: int
+    namespace: str = "/"
+    id: int | None = None
+    data: Any = None
+    attachments: int = 0
+
+    @property
+    def name(self) -> str:
+        return SOCKETIO_TYPES[self.type]
+
+
+def parse_engineio(packet: str | bytes) -> EnginePacket:
+    """Read one Engine.IO packet: ``"4hello"`` is a message, ``"2"`` a ping.
+
+    A ``bytes`` packet (a binary WebSocket frame) is a binary message; over long-polling a
+    binary message is written as ``"b"`` and base64.
+
+    >>> parse_engineio('42["chat","hi"]')
+    EnginePacket(type=4, data='2["chat","hi"]')
+    """
+    if isinstance(packet, bytes | bytearray):
+        return EnginePacket(4, bytes(packet))
+    if not packet:
+        raise PacketError("an Engine.IO packet has at least one character, its type")
+    if packet[0] == "b":
+        try:
+            return EnginePacket(4, base64.b64decode(packet[1:], validate=True))
+        except ValueError:
+            raise PacketError("a 'b' packet carries base64, but this is not base64") from None
+    if packet[0] not in "0123456":
+        raise PacketError(
+            f"an Engine.IO packet starts with its type, a digit from 0 to 6, not {packet[0]!r}"
+        )
+    return EnginePacket(int(packet[0]), packet[1:])
+
+
+def parse_engineio_payload(body: str) -> list[EnginePacket]:
+    """Read the packets of a long-polling request or response body ("\x1e" between them)."""
+    return [parse_engineio(packet) for packet in body.split(RECORD_SEPARATOR)]
+
+
+def parse_socketio(packet: str) -> SocketPacket:
+    """Read one Socket.IO packet, such as ``'2["chat","hi"]'`` or ``'3/admin,7["ok"]'``.
+
+    The layout is: type digit, then for binary packets the number of attachments and
+    ``-``, then a namespace other than ``/`` followed by ``,``, then an acknowledgement id,
+    then JSON data.
+
+    >>> parse_socketio('21["chat","hi"]')
+    SocketPacket(type=2, namespace='/', id=1, data=['chat', 'hi'], attachments=0)
+    """
+    if not isinstance(packet, str) or not packet or packet[0] not in "0123456":
+        raise PacketError(f"a Socket.IO packet starts with a type digit from 0 to 6: {packet!r}")
+    kind, rest = int(packet[0]), packet[1:]
+    attachments = 0
+    if kind in (5, 6):
+        count, dash, rest = rest.partition("-")
+        if not dash or not count.isdigit():
+            raise PacketError("a binary packet gives its attachment count and '-' after its type")
+        attachments = int(count)
+    namespace = "/"
+    if rest.startswith("/"):
+        namespace, _, rest = rest.partition(",")
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    ack_id = int(rest[:digits]) if digits else None
+    data = _json(rest[digits:]) if rest[digits:] else None
+    _check_socketio_data(kind, data)
+    return SocketPacket(kind, namespace, ack_id, data, attachments)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise PacketError(f"the data of a Socket.IO packet must be JSON: {text[:40]!r}") from None
+
+
+def _check_socketio_data(kind: int, data: Any) -> None:
+    """The data rules of each packet type: an event is a list that starts with its name."""
+    name = SOCKETIO_TYPES[kind]
+    if kind in (2, 5) and not (isinstance(data, list) and data and isinstance(data[0], str)):
+        raise PacketError(f"an {name} packet's data is a list that starts with the event name")
+    if kind in (3, 6) and not isinstance(data, list):
+        raise PacketError(f"an {name} packet's data is a list of the acknowledgement's values")
+    if kind in (0, 4) and data is not None and not isinstance(data, dict):
+        raise PacketError(f"a {name} packet's data, if any, is a JSON object")
+    if kind == 1 and data is not None:
+        raise PacketError("a DISCONNECT packet carries no data")
+
+
+def describe_packet(packet: str | bytes) -> str:
+    """Read an Engine.IO packet aloud, and the Socket.IO packet inside a message.
+
+    >>> describe_packet('421["echo","hello"]')
+    "engine.io message → socket.io EVENT 'echo' ['hello'] (ack id 1)"
+    """
+    engine = parse_engineio(packet)
+    reading = f"engine.io {engine.name}"
+    if isinstance(engine.data, bytes):
+        return f"{reading}, binary: {_hex_preview(engine.data)}"
+    if engine.name == "open":  # the session's settings: show them all
+        return f"{reading} {engine.data}"
+    if engine.name != "message":
+        return f"{reading} {_text_preview(engine.data)}" if engine.data else reading
+    return f"{reading} → socket.io {_describe_socketio(parse_socketio(engine.data))}"
+
+
+def _describe_socketio(packet: SocketPacket) -> str:
+    parts = [packet.name]
+    data = packet.data
+    if packet.type in (2, 5):
+        parts.append(repr(data[0]))
+        data = data[1:]
+    if data is not None:
+        parts.append(_text_preview(json.dumps(data)) if len(json.dumps(data)) > 60 else repr(data))
+    if packet.namespace != "/":
+        parts.append(f"namespace {packet.namespace}")
+    if packet.attachments:
+        parts.append(f"{packet.attachments} binary attachment(s)")
+    reading = " ".join(parts)
+    return f"{reading} (ack id {packet.id})" if packet.id is not None else reading
