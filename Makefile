@@ -11,7 +11,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 lab: setup
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
 
-test: setup-test
+test: setup-test node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 
 setup: $(VENV)/.lab-installed
@@ -31,6 +31,11 @@ $(VENV)/.test-installed: pyproject.toml $(BIN)/python
 	$(PIP) -e '.[test]'
 	@touch $@ $(VENV)/.lab-installed
 
+# The official JavaScript clients, pinned in package-lock.json (tests skip them without npm).
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the tests that need Node.js will be skipped"; fi
+
 lint: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -40,4 +45,4 @@ format: setup-test
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build *.egg-info tests/artifacts
+	rm -rf $(VENV) build *.egg-info tests/artifacts node_modules

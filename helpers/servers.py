@@ -7,6 +7,7 @@ Each function returns a :class:`~helpers.lab.Service`. The servers are the libra
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,7 +19,15 @@ from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosedError
 
 from .eventlog import log
-from .lab import DEFAULT_HOST, Closer, Service, check_options, close_with_grace, start_service
+from .lab import (
+    DEFAULT_HOST,
+    STOP_GRACE,
+    Closer,
+    Service,
+    check_options,
+    close_with_grace,
+    start_service,
+)
 
 __all__ = ["demo_sio_server", "echo", "start_http_server", "start_sio_server", "start_ws_server"]
 
@@ -184,8 +193,17 @@ def start_sio_server(
     sio.attach(app)
 
     async def disconnect_everyone() -> None:
-        if sio.eio.sockets:  # every client gets a proper close, then its disconnect event
-            await sio.eio.disconnect()
+        # Like sio.eio.disconnect(), which would wait for ever for a long-polling client that
+        # is gone to collect its close packet: give each client STOP_GRACE seconds to take it.
+        clients = list(sio.eio.sockets.values())
+        for client in clients:
+            await client.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
+        sio.eio.sockets.clear()
+        if clients:
+            flushed = [asyncio.ensure_future(client.queue.join()) for client in clients]
+            await asyncio.wait(flushed, timeout=STOP_GRACE)
+            for task in flushed:
+                task.cancel()
         monitoring = sio.eio.service_task_handle is not None or sio.eio.start_service_task
         await sio.shutdown()
         sio.eio.start_service_task = monitoring  # shutdown() is one-way: re-arm for a restart

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 import time
+import urllib.request
 
 import pytest
 import socketio
@@ -138,6 +139,15 @@ def test_stop_cuts_off_a_client_that_never_closes() -> None:
         echo.stop()  # the raw socket never answers the close frame
         assert time.monotonic() - started < 3
     assert any("cut them off" in line for line in event_lines())
+
+
+def test_stop_does_not_wait_for_a_vanished_polling_client() -> None:
+    sio = helpers.start_sio_server()
+    with urllib.request.urlopen(f"{sio.url}/socket.io/?EIO=4&transport=polling", timeout=3) as r:
+        assert r.read().startswith(b"0{")  # an Engine.IO session opened; then we vanish
+    started = time.monotonic()
+    sio.stop()
+    assert time.monotonic() - started < 3
 
 
 def test_a_hundred_restarts_leave_no_threads_or_file_descriptors() -> None:
