@@ -9,7 +9,9 @@ Start servers in the lab's background thread, talk to them from cells, read what
 >>> helpers.status(); helpers.stop_all()
 
 Lessons use the libraries themselves for everything they teach; these helpers only run,
-log and clean up. ``help(helpers.start_ws_server)`` and friends say more.
+log and clean up. ``help(helpers.start_ws_server)`` and friends say more. Submodules that
+lessons import by name: ``helpers.wire`` (frames and packets by hand), ``helpers.raw`` (a
+WebSocket on a plain socket), ``helpers.capture`` (loopback packets) and ``helpers.tap``.
 """
 
 from .check import check
