@@ -96,20 +96,26 @@ class Tap:
         """Bytes recorded, in one direction (``tap.TO_SERVER``/``TO_CLIENT``) or both."""
         return sum(len(c.data) for c in self.chunks if direction in (None, c.direction))
 
-    def show(self, decode: str = "websocket", *, wait: float = 0.2) -> None:
+    def show(
+        self, decode: str = "websocket", *, only: str | None = None, wait: float = 0.2
+    ) -> None:
         """Print what passed through the tap since it started (or since :meth:`clear`).
 
         ``decode`` says how to read the bytes: ``"raw"`` (hex and text), ``"http"``
         (request and status lines, headers, bodies), ``"websocket"`` (the opening
         handshake, then each frame decoded; the size in brackets is the whole frame on the
         wire) or ``"socketio"`` (the same, with the Engine.IO and Socket.IO packets inside
-        long-polling bodies and WebSocket frames read too). It first waits until nothing has
+        long-polling bodies and WebSocket frames read too). ``only=TO_SERVER`` (or
+        ``TO_CLIENT``) shows one direction: each direction's order is fixed, while the
+        interleaving of the two can differ from run to run. It first waits until nothing has
         passed for ``wait`` seconds.
         """
         if decode not in DECODERS:
             raise ValueError(f"unknown decode {decode!r}: choose one of {', '.join(DECODERS)}")
+        if only not in (None, TO_SERVER, TO_CLIENT):
+            raise ValueError(f"only must be {TO_SERVER!r} or {TO_CLIENT!r}, not {only!r}")
         self._settle(wait)
-        print(transcript(self.chunks, decode))
+        print(transcript(self.chunks, decode, only))
 
     def _settle(self, wait: float, timeout: float = 3.0) -> None:
         deadline = time.monotonic() + timeout
@@ -198,8 +204,9 @@ async def _pump(
 _INDENT = " " * (len(TO_SERVER) + 4)
 
 
-def transcript(chunks: list[Chunk], decode: str) -> str:
-    """The annotated transcript of ``chunks``, connection by connection."""
+def transcript(chunks: list[Chunk], decode: str, only: str | None = None) -> str:
+    """The annotated transcript of ``chunks``, connection by connection (one direction if
+    ``only`` names it)."""
     if not chunks:
         return "(nothing has passed through the tap)"
     lines: list[str] = []
@@ -207,7 +214,10 @@ def transcript(chunks: list[Chunk], decode: str) -> str:
         lines.append(f"connection {number}")
         reader = _READERS[decode]()
         for direction, data in _merged(c for c in chunks if c.connection == number):
-            for entry in reader.feed(direction, data):
+            entries = reader.feed(direction, data)
+            if only not in (None, direction):
+                continue
+            for entry in entries:
                 first, *rest = entry.splitlines() or [""]
                 lines.append(f"  {direction}  {first}")
                 lines.extend(_INDENT + line for line in rest)

@@ -38,6 +38,19 @@ def test_websocket_transcript(capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
+def test_one_direction_only(capsys: pytest.CaptureFixture[str]) -> None:
+    the_tap = helpers.start_tap(helpers.start_ws_server())
+    with websockets.sync.client.connect(the_tap.url, compression=None) as websocket:
+        websocket.send("Hello")
+        websocket.recv()
+    the_tap.show("websocket", only=tap.TO_CLIENT)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "  server → client  HTTP/1.1 101 Switching Protocols"
+    assert not any("client → server" in line for line in lines)
+    with pytest.raises(ValueError, match="only must be"):
+        the_tap.show(only="sideways")
+
+
 def test_permessage_deflate_is_inflated(capsys: pytest.CaptureFixture[str]) -> None:
     the_tap = helpers.start_tap(helpers.start_ws_server())
     with websockets.sync.client.connect(the_tap.url) as websocket:
