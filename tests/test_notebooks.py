@@ -1,6 +1,8 @@
 """Every lesson follows the checklist, and passes nbval with all its cells run twice in one kernel.
 
-The plain nbval run (every notebook, strict) comes from ``--nbval`` in pyproject.toml.
+That nbval run is strict (every stored output compared after tests/sanitize.cfg), and its first
+half is exactly the plain run of the lesson in a fresh kernel, so `make test` does not run the
+notebooks a third time; `pytest notebooks/NN_topic.ipynb` does the plain run on its own.
 """
 
 from __future__ import annotations
