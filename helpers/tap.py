@@ -25,7 +25,7 @@ from . import wire
 from .eventlog import log
 from .lab import DEFAULT_HOST, Closer, Service, start_service
 
-__all__ = ["Chunk", "Tap", "start_tap"]
+__all__ = ["TO_CLIENT", "TO_SERVER", "Chunk", "Tap", "start_tap", "transcript"]
 
 TO_SERVER = "client → server"
 TO_CLIENT = "server → client"
