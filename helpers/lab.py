@@ -116,12 +116,15 @@ def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) ->
     eventlog._record(eventlog.Event(service, "asyncio", context["message"] + detail))
 
 
-def run(coro: Coroutine[Any, Any, T], timeout: float | None = 10) -> T:
+def run(
+    coro: Coroutine[Any, Any, T], timeout: float | None = 10, *, service: str | None = None
+) -> T:
     """Run ``coro`` on the lab's loop from ordinary (synchronous) code and return its result.
 
     ``helpers.run(main())`` is the lab's answer to ``asyncio.run(main())``, which a notebook
     cannot use. If ``coro`` takes longer than ``timeout`` seconds it is cancelled and a
-    ``TimeoutError`` names it.
+    ``TimeoutError`` names it. With ``service="name"``, what it logs (say, the handlers that
+    ``helpers.run(sio.disconnect(sid), service="chat")`` sets off) is logged as that service's.
     """
     if not inspect.iscoroutine(coro):
         hint = f" Call it: run({coro.__name__}())." if inspect.iscoroutinefunction(coro) else ""
@@ -129,7 +132,8 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = 10) -> T:
     if threading.current_thread() is _thread:
         coro.close()
         raise RuntimeError("run() was called on the lab's own loop: use 'await' there instead")
-    future = asyncio.run_coroutine_threadsafe(coro, _lab_loop())
+    work = coro if service is None else _as_service(service, lambda: coro)
+    future = asyncio.run_coroutine_threadsafe(work, _lab_loop())
     try:
         done, _ = concurrent.futures.wait([future], timeout)
     except BaseException:  # KeyboardInterrupt: stop the coroutine too

@@ -259,6 +259,12 @@ def test_run_returns_results_and_names_a_slow_coroutine() -> None:
         await asyncio.sleep(5)
 
     assert helpers.run(answer()) == 42
+
+    async def note() -> None:
+        helpers.log("noted")
+
+    helpers.run(note(), service="notes")
+    assert event_lines() == ["[notes] noted"]
     with pytest.raises(TimeoutError, match=r"dawdle\(\) did not finish within 0.1 s"):
         helpers.run(dawdle(), timeout=0.1)
     with pytest.raises(TypeError, match=r"Call it: run\(answer\(\)\)"):
