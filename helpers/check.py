@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NotYet", "check", "exercise", "grade"]
+from .lab import Service
+
+__all__ = ["NotYet", "check", "exercise", "grade", "running_service"]
 
 
 class NotYet(Exception):
@@ -39,6 +41,16 @@ def exercise(key: str, *, hint: str) -> Callable[[Callable[[Any], str]], Callabl
         return checker
 
     return register
+
+
+def running_service(answer: object, start: str, kind: str = "") -> Service:
+    """``answer`` if it is a running lab service (whose kind starts with ``kind``); otherwise
+    :class:`NotYet`, saying to pass what ``start`` (the call that starts it) returned."""
+    if not isinstance(answer, Service) or answer.stopped:
+        raise NotYet(f"pass the running Service that {start} returned, not {answer!r}.")
+    if not answer.kind.startswith(kind):
+        raise NotYet(f"this service is a {answer.kind}; start yours with {start}.")
+    return answer
 
 
 def grade(key: str, answer: Any) -> tuple[bool, str]:

@@ -11,8 +11,7 @@ import socketio
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from ..check import NotYet, exercise
-from ..lab import Service
+from ..check import NotYet, exercise, running_service
 
 TIMEOUT = 3  # seconds: every client call in these checks gives up after this long
 
@@ -94,14 +93,6 @@ def off_removes_once_listeners(emitter_class: object) -> str:
     return "off() now removes a once() listener by the function you gave it, as Node's does."
 
 
-def _running(service: object, kind: str, start: str) -> Service:
-    if not isinstance(service, Service) or service.stopped:
-        raise NotYet(f"pass the running Service that {start} returned, not {service!r}.")
-    if not service.kind.startswith(kind):
-        raise NotYet(f"this service is a {service.kind}; start yours with {start}.")
-    return service
-
-
 @exercise(
     "01.2",
     hint="register a listener for 'add' on a socketio.AsyncServer(async_mode='aiohttp'), with "
@@ -109,7 +100,9 @@ def _running(service: object, kind: str, start: str) -> Service:
     "helpers.start_sio_server(sio, name='adder').",
 )
 def socketio_adder(service: object) -> str:
-    server = _running(service, "Socket.IO server", "helpers.start_sio_server(sio, name='adder')")
+    server = running_service(
+        service, "helpers.start_sio_server(sio, name='adder')", "Socket.IO server"
+    )
     client = socketio.SimpleClient()
     try:
         try:
@@ -181,7 +174,9 @@ def _add_and_fail(websocket: Any) -> None:
     "with helpers.start_ws_server(handler, name='ws-adder').",
 )
 def websockets_adder(service: object) -> str:
-    server = _running(service, "websockets", "helpers.start_ws_server(handler, name='ws-adder')")
+    server = running_service(
+        service, "helpers.start_ws_server(handler, name='ws-adder')", "websockets"
+    )
     problem = None
     try:
         with connect(server.url, open_timeout=TIMEOUT, close_timeout=1) as websocket:

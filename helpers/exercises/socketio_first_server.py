@@ -8,21 +8,13 @@ from typing import Any
 
 import socketio
 
-from ..check import NotYet, exercise
+from ..check import NotYet, exercise, running_service
 from ..eventlog import events
 from ..lab import Service
 
 TIMEOUT = 3  # seconds: every client call in these checks gives up after this long
 QUIET = 0.5  # seconds a client listens to be sure that an event does NOT come
 LIBRARIES = ("engineio", "socketio", "aiohttp", "asyncio")
-
-
-def _running(service: object, start: str) -> Service:
-    if not isinstance(service, Service) or service.stopped:
-        raise NotYet(f"pass the running Service that {start} returned, not {service!r}.")
-    if service.kind != "Socket.IO server":
-        raise NotYet(f"this service is a {service.kind}; start yours with {start}.")
-    return service
 
 
 @contextlib.contextmanager
@@ -120,7 +112,7 @@ def _must_be_refused(clients: list[Any], url: str, auth: object) -> None:
     "listener returns names[sid]. Start it with helpers.start_sio_server(sio, name='members').",
 )
 def members_only(service: object) -> str:
-    server = _running(service, "helpers.start_sio_server(sio, name='members')")
+    server = running_service(service, "helpers.start_sio_server(sio, name='members')", "Socket.IO")
     with _checking(server) as clients:
         for auth in (None, {}, {"nickname": "ada"}):
             _must_be_refused(clients, server.url, auth)
@@ -179,7 +171,7 @@ def _subscribe(subscriber: tuple[str, Any], other: tuple[str, Any], topic: str) 
     "to=sid). Start it with helpers.start_sio_server(sio, name='news').",
 )
 def welcome_one(service: object) -> str:
-    server = _running(service, "helpers.start_sio_server(sio, name='news')")
+    server = running_service(service, "helpers.start_sio_server(sio, name='news')", "Socket.IO")
     with _checking(server) as clients:
         readers = []
         for name in ("ada", "bob"):
@@ -204,7 +196,7 @@ def welcome_one(service: object) -> str:
     "return f'hello, {name}'. Start it with helpers.start_sio_server(sio, name='greeter').",
 )
 def asks_back(service: object) -> str:
-    server = _running(service, "helpers.start_sio_server(sio, name='greeter')")
+    server = running_service(service, "helpers.start_sio_server(sio, name='greeter')", "Socket.IO")
     with _checking(server) as clients:
         for name in ("ada", "grace"):
             asked: list[tuple] = []

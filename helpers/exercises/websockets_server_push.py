@@ -13,22 +13,10 @@ from websockets.exceptions import (
 from websockets.sync.client import connect
 
 from .. import raw, wire
-from ..check import NotYet, exercise
+from ..check import NotYet, exercise, running_service
 from ..lab import Service
 
 _WAIT = 3.0  # seconds any single step of a check may take
-
-
-def _running(server: object, name: str) -> Service:
-    """``server`` if it is a running websockets service; otherwise a hint."""
-    if not isinstance(server, Service) or server.stopped:
-        raise NotYet(
-            f"pass the running Service that helpers.start_ws_server(..., name={name!r}) "
-            f"returned, not {server!r}."
-        )
-    if server.scheme not in ("ws", "wss"):
-        raise NotYet(f"{server.name!r} is {server.kind}; start it with helpers.start_ws_server.")
-    return server
 
 
 def _connect(server: Service, **options: object):
@@ -48,7 +36,9 @@ def _connect(server: Service, **options: object):
     "name='countdown').",
 )
 def countdown(server: object) -> str:
-    server = _running(server, "countdown")
+    server = running_service(
+        server, f"helpers.start_ws_server(..., name={'countdown'!r})", "websockets"
+    )
     expected = ["3", "2", "1", "liftoff"]
     received: list[object] = []
     with _connect(server) as websocket:
@@ -119,7 +109,9 @@ def _check_silent_client_is_dropped(server: Service, limit: float) -> None:
     "two numbers of seconds that add up to less than 2, such as 0.5 and 0.5.",
 )
 def watchdog(server: object) -> str:
-    server = _running(server, "watchdog")
+    server = running_service(
+        server, f"helpers.start_ws_server(..., name={'watchdog'!r})", "websockets"
+    )
     _check_silent_client_is_dropped(server, limit=2.0)
     with _connect(server) as websocket:
         time.sleep(1.5)  # a websockets client answers the pings meanwhile
@@ -144,7 +136,9 @@ def watchdog(server: object) -> str:
     "helpers.start_ws_server(name='small', max_size=10).",
 )
 def small(server: object) -> str:
-    server = _running(server, "small")
+    server = running_service(
+        server, f"helpers.start_ws_server(..., name={'small'!r})", "websockets"
+    )
     with _connect(server, compression=None) as websocket:
         websocket.send("x" * 10)
         try:  # a pong means the server read the 10 bytes and kept the connection open
