@@ -206,7 +206,9 @@ def start_sio_server(
                 task.cancel()
         monitoring = sio.eio.service_task_handle is not None or sio.eio.start_service_task
         await sio.shutdown()
-        sio.eio.start_service_task = monitoring  # shutdown() is one-way: re-arm for a restart
+        # shutdown() is one-way: re-arm the client monitor for a restart of the same server.
+        sio.eio.start_service_task = monitoring
+        sio.eio.service_task_event = None
 
     return start_http_server(
         app, name=name, host=host, port=port, kind="Socket.IO server", on_stop=disconnect_everyone

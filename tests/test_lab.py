@@ -95,6 +95,16 @@ def test_sio_demo_server_with_sync_and_async_clients() -> None:
     assert len([line for line in lines if "disconnect" in line]) == 2
 
 
+def test_the_same_socketio_server_restarts_and_stops_again() -> None:
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+    for _ in range(3):
+        service = helpers.start_sio_server(sio, name="again")
+        with socketio.SimpleClient() as client:
+            client.connect(service.url)
+        service.stop()
+        helpers.start_sio_server(sio, name="again").stop()  # no client in between
+
+
 def test_stop_is_idempotent_and_frees_the_port() -> None:
     echo = helpers.start_ws_server()
     assert is_listening(echo.port)
