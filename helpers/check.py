@@ -6,13 +6,15 @@ A lesson registers a checker per exercise with :func:`exercise`; a learner calls
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from .eventlog import events
 from .lab import Service
 
-__all__ = ["NotYet", "check", "exercise", "grade", "running_service"]
+__all__ = ["NotYet", "check", "exercise", "grade", "running_service", "visiting"]
 
 
 class NotYet(Exception):
@@ -51,6 +53,33 @@ def running_service(answer: object, start: str, kind: str = "") -> Service:
     if not answer.kind.startswith(kind):
         raise NotYet(f"this service is a {answer.kind}; start yours with {start}.")
     return answer
+
+
+_LIBRARIES = ("websockets", "engineio", "socketio", "aiohttp", "asyncio")
+
+
+@contextlib.contextmanager
+def visiting(server: Service) -> Iterator[list[Any]]:
+    """Yield a list for a checker's clients. Afterwards disconnect them all and take the
+    events of ``server`` their visit caused, so they stay out of the learner's next
+    ``show_events()``; if the check failed and the server logged a library error (a
+    listener that raised), add it to the hint, since the learner would not see it otherwise."""
+    clients: list[Any] = []
+    problem: NotYet | None = None
+    try:
+        yield clients
+    except NotYet as reason:
+        problem = reason
+    finally:
+        for client in clients:
+            with contextlib.suppress(Exception):  # the check is over: a failed goodbye is fine
+                client.disconnect()
+        taken = events(server.name)
+    if problem is not None:
+        errors = [e for e in taken if e.name.split(".")[0] in _LIBRARIES]
+        if errors:
+            problem = NotYet(f"{problem} The server logged: {errors[0].name}: {errors[0].detail}")
+        raise problem
 
 
 def grade(key: str, answer: Any) -> tuple[bool, str]:

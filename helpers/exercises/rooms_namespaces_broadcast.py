@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import socketio
 
-from ..check import NotYet, exercise, running_service
+from ..check import NotYet, exercise, running_service, visiting
 from ..eventlog import events
-from ..lab import Service
 from ..servers import start_sio_server
 
 TIMEOUT = 3  # seconds: every client call in these checks gives up after this long
 QUIET = 0.5  # seconds the checks wait to be sure that an event does NOT come
-LIBRARIES = ("engineio", "socketio", "aiohttp", "asyncio")
 
 
 class _Person:
@@ -72,28 +70,6 @@ def _wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> bool
     return True
 
 
-@contextlib.contextmanager
-def _checking(server: Service) -> Iterator[list[_Person]]:
-    """Yield a list to put people in; disconnect them all afterwards and take the events of
-    ``server`` their visit caused, so that they stay out of the learner's next show_events().
-    If the check failed and the server logged a library error, the hint says so."""
-    people: list[_Person] = []
-    problem: NotYet | None = None
-    try:
-        yield people
-    except NotYet as reason:
-        problem = reason
-    finally:
-        for person in people:
-            person.disconnect()
-        taken = events(server.name)
-    if problem is not None:
-        errors = [e for e in taken if e.name.split(".")[0] in LIBRARIES]
-        if errors:
-            problem = NotYet(f"{problem} The server logged: {errors[0].name}: {errors[0].detail}")
-        raise problem
-
-
 # --- 08.1 ----------------------------------------------------------------------------------
 
 
@@ -116,7 +92,7 @@ def _expect(person: _Person, expected: list[list[Any]], why: str) -> None:
 def room_talk(service: object) -> str:
     start = "helpers.start_sio_server(sio, name='rooms')"
     server = running_service(service, start, kind="Socket.IO server")
-    with _checking(server) as people:
+    with visiting(server) as people:
         ada, bob, cy = (_Person(name) for name in ("ada", "bob", "cy"))
         for person, room in ((ada, "lobby"), (bob, "lobby"), (cy, "garden")):
             people.append(person)
@@ -197,7 +173,7 @@ def chat_counter(answer: object) -> str:
     sio.register_namespace(answer("/admin"))
     server = start_sio_server(sio, name="check-08.2")
     try:
-        with _checking(server) as people:
+        with visiting(server) as people:
             admin = _Person("admin", token="open sesame")  # as the lesson's Admin wants
             people.append(admin)
             admin.connect(server.url, namespaces=["/", "/admin"])

@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import socketio
 
-from ..check import NotYet, exercise, running_service
-from ..eventlog import events
-from ..lab import Service
+from ..check import NotYet, exercise, running_service, visiting
 
 TIMEOUT = 3  # seconds: every client call in these checks gives up after this long
 QUIET = 0.5  # seconds a client listens to be sure that an event does NOT come
-LIBRARIES = ("engineio", "socketio", "aiohttp", "asyncio")
-
-
-@contextlib.contextmanager
-def _checking(server: Service) -> Iterator[list[socketio.Client | socketio.SimpleClient]]:
-    """Yield a list to put clients in; disconnect them all afterwards and take the events
-    their visit caused, so that they do not show up in the learner's next show_events().
-
-    If the check failed and the server logged an error (a listener that raised), the hint
-    says so: the learner would not see it otherwise.
-    """
-    clients: list[socketio.Client | socketio.SimpleClient] = []
-    problem: NotYet | None = None
-    try:
-        yield clients
-    except NotYet as reason:
-        problem = reason
-    finally:
-        _close(clients)
-        taken = events(server.name)
-    if problem is not None:
-        errors = [e for e in taken if e.name.split(".")[0] in LIBRARIES]
-        if errors:
-            problem = NotYet(f"{problem} The server logged: {errors[0].name}: {errors[0].detail}")
-        raise problem
-
-
-def _close(clients: list[socketio.Client | socketio.SimpleClient]) -> None:
-    for client in clients:
-        with contextlib.suppress(Exception):  # the check is over: a failed goodbye changes nothing
-            client.disconnect()
-    clients.clear()
 
 
 def _client(clients: list[Any], **handlers: Callable[..., Any]) -> tuple[socketio.Client, list]:
@@ -113,7 +78,7 @@ def _must_be_refused(clients: list[Any], url: str, auth: object) -> None:
 )
 def members_only(service: object) -> str:
     server = running_service(service, "helpers.start_sio_server(sio, name='members')", "Socket.IO")
-    with _checking(server) as clients:
+    with visiting(server) as clients:
         for auth in (None, {}, {"nickname": "ada"}):
             _must_be_refused(clients, server.url, auth)
         ada, _ = _client(clients)
@@ -172,7 +137,7 @@ def _subscribe(subscriber: tuple[str, Any], other: tuple[str, Any], topic: str) 
 )
 def welcome_one(service: object) -> str:
     server = running_service(service, "helpers.start_sio_server(sio, name='news')", "Socket.IO")
-    with _checking(server) as clients:
+    with visiting(server) as clients:
         readers = []
         for name in ("ada", "bob"):
             client = socketio.SimpleClient(reconnection=False)
@@ -197,7 +162,7 @@ def welcome_one(service: object) -> str:
 )
 def asks_back(service: object) -> str:
     server = running_service(service, "helpers.start_sio_server(sio, name='greeter')", "Socket.IO")
-    with _checking(server) as clients:
+    with visiting(server) as clients:
         for name in ("ada", "grace"):
             asked: list[tuple] = []
 
