@@ -8,8 +8,11 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: lab test setup setup-test lint format clean
 
+# Jupyter refuses to run as root (as in many containers) unless told it is on purpose.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
 test: setup-test node_modules/.package-lock.json
 	$(BIN)/python -m pytest
