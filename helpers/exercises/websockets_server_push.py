@@ -36,9 +36,7 @@ def _connect(server: Service, **options: object):
     "name='countdown').",
 )
 def countdown(server: object) -> str:
-    server = running_service(
-        server, f"helpers.start_ws_server(..., name={'countdown'!r})", "websockets"
-    )
+    server = running_service(server, "helpers.start_ws_server(..., name='countdown')", "websockets")
     expected = ["3", "2", "1", "liftoff"]
     received: list[object] = []
     with _connect(server) as websocket:
@@ -109,9 +107,7 @@ def _check_silent_client_is_dropped(server: Service, limit: float) -> None:
     "two numbers of seconds that add up to less than 2, such as 0.5 and 0.5.",
 )
 def watchdog(server: object) -> str:
-    server = running_service(
-        server, f"helpers.start_ws_server(..., name={'watchdog'!r})", "websockets"
-    )
+    server = running_service(server, "helpers.start_ws_server(..., name='watchdog')", "websockets")
     _check_silent_client_is_dropped(server, limit=2.0)
     with _connect(server) as websocket:
         time.sleep(1.5)  # a websockets client answers the pings meanwhile
@@ -136,9 +132,7 @@ def watchdog(server: object) -> str:
     "helpers.start_ws_server(name='small', max_size=10).",
 )
 def small(server: object) -> str:
-    server = running_service(
-        server, f"helpers.start_ws_server(..., name={'small'!r})", "websockets"
-    )
+    server = running_service(server, "helpers.start_ws_server(..., name='small')", "websockets")
     with _connect(server, compression=None) as websocket:
         websocket.send("x" * 10)
         try:  # a pong means the server read the 10 bytes and kept the connection open
