@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import engineio
 import socketio
 from aiohttp import web
+from socketio import packet as sio_packet
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import ConnectionClosedError
+from websockets.exceptions import ConnectionClosedError, InvalidMessage, PayloadTooBig
+from websockets.exceptions import ProtocolError as WebSocketProtocolError
+from websockets.frames import CloseCode
+from websockets.protocol import Protocol
 
-from .eventlog import log
+from . import eventlog
+from .eventlog import current_service, log
 from .lab import (
     DEFAULT_HOST,
     STOP_GRACE,
@@ -61,6 +67,77 @@ async def echo(websocket: ServerConnection) -> None:
     log("disconnected", code=int(websocket.close_code or 1006))
 
 
+def _log_rejected(what: str) -> None:
+    """Log that the running service rejected ``what`` a client sent."""
+    eventlog._record(eventlog.Event(current_service.get(), "rejected", what))
+
+
+def rejected_frames(protocol: Protocol) -> str | None:
+    """What a connection's client sent that broke the WebSocket protocol, in words (or None).
+
+    The library closes such a connection itself, with 1002, 1007 or 1009; a handler only sees
+    ``ConnectionClosedError``. This names the cause: an unmasked frame, invalid UTF-8...
+    """
+    close = protocol.close_sent
+    if close is None or protocol.close_rcvd_then_sent:  # no close, or the client's own
+        return None
+    if isinstance(protocol.parser_exc, PayloadTooBig):
+        return f"an oversized frame ({close.reason})"
+    if close.code == CloseCode.INVALID_DATA:
+        return f"a text frame with invalid UTF-8 ({close.reason})"
+    if isinstance(protocol.parser_exc, WebSocketProtocolError):
+        if close.reason == "incorrect masking":
+            return "an unmasked client frame"
+        return f"a frame that breaks RFC 6455 ({close.reason})"
+    return None
+
+
+def rejected_handshake(protocol: Protocol) -> str | None:
+    """What a client sent instead of an HTTP request, in words (or None if it was one).
+
+    ``websockets`` answers a bad *request* (a missing header, say) with an HTTP error the client
+    can read; bytes that are not a request at all get no answer, so only the log can say why.
+    """
+    error = protocol.handshake_exc
+    if not isinstance(error, InvalidMessage):
+        return None
+    cause = error.__cause__
+    if isinstance(cause, EOFError) and "line without CRLF" not in str(cause.__cause__):
+        return f"a truncated handshake ({cause})"
+    if isinstance(cause, EOFError):
+        return f"garbage bytes, not an HTTP request (a line without CRLF; {cause})"
+    readable = str(cause or error).encode("unicode_escape").decode("ascii")
+    return f"garbage bytes, not an HTTP request ({readable})"
+
+
+def _reporting(connection_class: type[ServerConnection], service: str) -> type[ServerConnection]:
+    """``connection_class``, logging as ``service`` what its client sent that was rejected.
+
+    A handshake that was not HTTP at all is always logged: the client got no answer. A frame
+    that broke the protocol is logged once ``websockets``' INFO messages are let in
+    (``helpers.library_logs("INFO", "websockets")``): the client got a close frame that says
+    why, and the handler a ``ConnectionClosedError``.
+    """
+
+    class Reporting(connection_class):  # type: ignore[valid-type, misc]
+        def connection_lost(self, exc: Exception | None) -> None:
+            super().connection_lost(exc)
+            rejected = rejected_handshake(self.protocol)
+            if rejected is None and _WEBSOCKETS_LOGGER.isEnabledFor(logging.INFO):
+                rejected = rejected_frames(self.protocol)
+            if rejected:
+                token = current_service.set(service)
+                try:
+                    _log_rejected(rejected)
+                finally:
+                    current_service.reset(token)
+
+    return Reporting
+
+
+_WEBSOCKETS_LOGGER = logging.getLogger("websockets.server")
+
+
 def _is_async_function(handler: object) -> bool:
     return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
         getattr(handler, "__call__", None)  # noqa: B004 - an object with an async __call__
@@ -81,6 +158,10 @@ def start_ws_server(
     (``async def handler(websocket): ...``); leave it out for an echo server. Keyword
     arguments (``ping_interval``, ``max_size``, ``origins``, ``ssl``...) go to
     ``websockets.asyncio.server.serve``. ``port=0`` picks a free port.
+
+    The event log names what the server rejected: bytes that were not an HTTP request, or a
+    handshake cut short (``rejected: ...``); after ``helpers.library_logs("INFO",
+    "websockets")``, also a frame that broke the protocol (oversized, unmasked, invalid UTF-8).
     """
     handler = echo if handler is None else handler
     if not _is_async_function(handler):
@@ -94,6 +175,9 @@ def start_ws_server(
         _SERVE_OPTIONS + _CREATE_SERVER_OPTIONS,
         "websockets.asyncio.server.serve()",
     )
+
+    connection_class = serve_kwargs.pop("create_connection", None) or ServerConnection
+    serve_kwargs["create_connection"] = _reporting(connection_class, name)
 
     async def open_server() -> tuple[int, Closer]:
         server = await serve(handler, host, port, **serve_kwargs)
@@ -166,14 +250,20 @@ def start_sio_server(
     name: str = "sio",
     host: str = DEFAULT_HOST,
     port: int = 0,
+    ssl: Any = None,
     **server_kwargs: Any,
 ) -> Service:
     """Start a Socket.IO server (``socketio.AsyncServer`` on aiohttp) as a :class:`Service`.
 
     Pass your own ``sio = socketio.AsyncServer(async_mode="aiohttp")`` with its handlers, or
     leave it out for the demo server (see :func:`demo_sio_server`); keyword arguments such as
-    ``ping_interval`` are then given to ``socketio.AsyncServer``.
+    ``ping_interval`` are then given to ``socketio.AsyncServer``. ``ssl`` (an
+    ``ssl.SSLContext`` with the server's certificate) serves it over TLS, at ``https://``.
+
+    The event log names the packets the server rejects: a malformed Socket.IO packet, and for
+    the demo server a CONNECT to a namespace it does not have.
     """
+    demo = sio is None
     if sio is None:
         check_options("start_sio_server", server_kwargs, _sio_options(), "socketio.AsyncServer()")
         sio = demo_sio_server(**server_kwargs)
@@ -189,6 +279,7 @@ def start_sio_server(
             f"this server uses async_mode={sio.async_mode!r}; the lab serves it with aiohttp: "
             "create it with socketio.AsyncServer(async_mode='aiohttp')"
         )
+    _watch_packets(sio, unknown_namespaces=demo)
     app = web.Application()
     sio.attach(app)
 
@@ -211,8 +302,79 @@ def start_sio_server(
         sio.eio.service_task_event = None
 
     return start_http_server(
-        app, name=name, host=host, port=port, kind="Socket.IO server", on_stop=disconnect_everyone
+        app,
+        name=name,
+        host=host,
+        port=port,
+        kind="Socket.IO server",
+        on_stop=disconnect_everyone,
+        ssl=ssl,
     )
+
+
+def rejected_packet(sio: socketio.AsyncServer, data: str) -> str | None:
+    """Why ``sio`` cannot handle the Socket.IO packet ``data``, in words (or None if it can).
+
+    python-socketio itself would fail on it with an exception that names a detail of its
+    parser (``KeyError: 0``), or skip it in silence; this names the packet.
+    """
+    try:
+        packet = sio.packet_class(encoded_packet=data)
+    except Exception as error:  # the library's parser raises ValueError, KeyError...
+        return f"a malformed Socket.IO packet {data[:40]!r} ({type(error).__name__}: {error})"
+    if packet.packet_type not in _FROM_CLIENTS:
+        return f"a malformed Socket.IO packet {data[:40]!r} (not a type a client sends)"
+    if packet.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT) and not (
+        isinstance(packet.data, list) and packet.data and isinstance(packet.data[0], str)
+    ):
+        return f"a malformed Socket.IO packet {data[:40]!r} (an event is a list: name, args)"
+    return None
+
+
+_FROM_CLIENTS = {
+    sio_packet.CONNECT,
+    sio_packet.DISCONNECT,
+    sio_packet.EVENT,
+    sio_packet.ACK,
+    sio_packet.BINARY_EVENT,
+    sio_packet.BINARY_ACK,
+}
+
+
+def _unknown_namespace(sio: socketio.AsyncServer, data: str) -> str | None:
+    """The namespace of a CONNECT packet ``data`` that ``sio`` does not serve, if it is one."""
+    packet = sio.packet_class(encoded_packet=data)
+    namespace = packet.namespace or "/"
+    served = (
+        namespace in sio.handlers
+        or namespace in sio.namespace_handlers
+        or sio.namespaces == "*"
+        or namespace in (sio.namespaces or [])
+    )
+    return None if packet.packet_type != sio_packet.CONNECT or served else namespace
+
+
+def _watch_packets(sio: socketio.AsyncServer, *, unknown_namespaces: bool) -> None:
+    """Put a check in front of ``sio``'s Engine.IO message handler that logs, as "rejected", a
+    packet ``sio`` cannot handle (and drops it), and with ``unknown_namespaces`` a CONNECT to a
+    namespace it does not serve (which it then refuses as usual)."""
+    handle = sio.eio.handlers["message"]
+    if getattr(handle, "watched", False):
+        return  # the same server, started again
+
+    async def checked(eio_sid: str, data: str | bytes) -> None:
+        if isinstance(data, str) and eio_sid not in sio._binary_packet:
+            rejected = rejected_packet(sio, data)
+            if rejected:
+                _log_rejected(rejected)
+                return
+            namespace = _unknown_namespace(sio, data) if unknown_namespaces else None
+            if namespace:
+                _log_rejected(f"a CONNECT to an unknown namespace {namespace!r}")
+        await handle(eio_sid, data)
+
+    checked.watched = True  # type: ignore[attr-defined]
+    sio.eio.on("message", checked)
 
 
 def demo_sio_server(**options: Any) -> socketio.AsyncServer:

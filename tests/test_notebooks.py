@@ -1,14 +1,16 @@
-"""Every lesson follows the checklist, and passes nbval with all its cells run twice in one kernel.
+"""Every lesson follows the checklist, and passes nbval with all its cells run twice in one
+kernel, then once more after the kernel restarts.
 
 That nbval run is strict (every stored output compared after tests/sanitize.cfg), and its first
-half is exactly the plain run of the lesson in a fresh kernel, so `make test` does not run the
-notebooks a third time; `pytest notebooks/NN_topic.ipynb` does the plain run on its own.
+third is exactly the plain run of the lesson in a fresh kernel, so `make test` does not run the
+notebooks once more; `pytest notebooks/NN_topic.ipynb` does the plain run on its own.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import subprocess
 import sys
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import LESSONS, NOTEBOOKS, ROOT
+from conftest import LESSONS, NOTEBOOKS, ROOT, require_what_the_lesson_needs
 
 SANITIZE = ROOT / "tests" / "sanitize.cfg"
 
@@ -85,24 +87,28 @@ def test_the_lesson_table_lists_every_lesson() -> None:
         assert f"]({path.name})" in table, f"00_start_here's table of lessons misses {path.name}"
 
 
-def twice(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook with all its cells, then all of them again (with their stored outputs)."""
-    doubled = copy.deepcopy(notebook)
-    for cell in copy.deepcopy(notebook.cells):
-        cell.id = f"{cell.id}-again"
-        doubled.cells.append(cell)
-    return doubled
+def thrice(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook's cells three times over (with their stored outputs): as they are, again
+    (ids ending in ``-again``), and after a restart (ids ending in ``-restarted``)."""
+    tripled = copy.deepcopy(notebook)
+    for suffix in ("again", "restarted"):
+        for cell in copy.deepcopy(notebook.cells):
+            cell.id = f"{cell.id}-{suffix}"
+            tripled.cells.append(cell)
+    return tripled
 
 
-def test_passes_nbval_with_all_cells_run_twice_in_one_kernel(lesson: Path, tmp_path: Path) -> None:
-    doubled = tmp_path / lesson.name
-    nbformat.write(twice(read(lesson)), doubled)
+def test_passes_nbval_twice_in_one_kernel_and_after_a_restart(lesson: Path, tmp_path: Path) -> None:
+    require_what_the_lesson_needs(lesson.stem)
+    tripled = tmp_path / lesson.name
+    nbformat.write(thrice(read(lesson)), tripled)
     for extra in ("data", "solutions"):  # lessons read these relative to their folder
         (tmp_path / extra).symlink_to(NOTEBOOKS / extra)
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider",
-         "--nbval", "--nbval-current-env", f"--nbval-sanitize-with={SANITIZE}",
-         "--nbval-cell-timeout=120", str(doubled)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+         "-p", "nbval_restart", "--nbval", "--nbval-current-env",
+         f"--nbval-sanitize-with={SANITIZE}", "--nbval-cell-timeout=120", str(tripled)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},  # for -p nbval_restart
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pytest
 import socketio
@@ -69,6 +70,74 @@ def test_bad_packets(packet: str, problem: str) -> None:
 def test_only_packet_errors_on_arbitrary_input(data: str | bytes) -> None:
     with contextlib.suppress(wire.PacketError):
         wire.describe_packet(data)
+
+
+# Text that looks like Socket.IO packets: a type digit, maybe an attachment count, a namespace
+# and an ack id, then JSON or junk, so the fuzzing reaches past the first character.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+socketio_like = st.builds(
+    lambda kind, count, namespace, ack, data: f"{kind}{count}{namespace}{ack}{data}",
+    st.sampled_from("0123456789"),
+    st.sampled_from(["", "1-", "2-", "x-", "-"]),
+    st.sampled_from(["", "/chat,", "/a", "/,"]),
+    st.sampled_from(["", "1", "42", "007"]),
+    st.one_of(st.text(max_size=30), json_values.map(json.dumps)),
+)
+
+
+@pytest.mark.timeout(30)
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.binary(max_size=30), st.builds("b{}".format, st.text())))
+def test_fuzz_parse_engineio_only_raises_packet_errors(packet: str | bytes) -> None:
+    try:
+        parsed = wire.parse_engineio(packet)
+    except wire.PacketError:
+        return
+    assert 0 <= parsed.type <= 6 and parsed.name in wire.ENGINEIO_TYPES
+
+
+@pytest.mark.timeout(30)
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.text(max_size=60), socketio_like))
+def test_fuzz_parse_socketio_only_raises_packet_errors(packet: str) -> None:
+    try:
+        parsed = wire.parse_socketio(packet)
+    except wire.PacketError:
+        return
+    assert parsed.name in wire.SOCKETIO_TYPES and parsed.namespace.startswith("/")
+    assert parsed.id is None or parsed.id >= 0
+
+
+@pytest.mark.timeout(30)
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=20), socketio_like.map("4{}".format)), max_size=5))
+def test_fuzz_long_polling_bodies_only_raise_packet_errors(packets: list[str]) -> None:
+    body = wire.RECORD_SEPARATOR.join(packets)
+    with contextlib.suppress(wire.PacketError):
+        assert len(wire.parse_engineio_payload(body)) == body.count(wire.RECORD_SEPARATOR) + 1
+
+
+@pytest.mark.timeout(30)
+@settings(max_examples=300, deadline=None)
+@given(socketio_like)
+def test_what_parse_socketio_accepts_python_socketio_reads_alike(packet: str) -> None:
+    """Where helpers.wire accepts a packet, the library's own parser reads the same fields."""
+    try:
+        ours = wire.parse_socketio(packet)
+    except wire.PacketError:
+        return
+    theirs = socketio.packet.Packet(encoded_packet=packet)
+    assert (theirs.packet_type, theirs.namespace or "/", theirs.id) == (
+        ours.type,
+        ours.namespace,
+        ours.id,
+    )
 
 
 @pytest.mark.usefixtures("lab")

@@ -276,6 +276,35 @@ def test_fuzz_decode_frame_only_raises_wire_errors(data: bytes) -> None:
     assert data.endswith(rest)
 
 
+@pytest.mark.timeout(20)
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=200))
+def test_fuzz_decode_frame_with_deflate_only_raises_wire_errors(data: bytes) -> None:
+    """Under permessage-deflate RSV1 is allowed on data frames; the rest stays as strict."""
+    try:
+        frame, rest = wire.decode_frame(data, deflate=True)
+    except (wire.IncompleteFrame, wire.ProtocolError):
+        return
+    assert data.endswith(rest) and len(rest) < len(data)
+    assert not frame.compressed or frame.opcode in (wire.TEXT, wire.BINARY)
+    wire.describe(frame)  # reading it aloud never fails either
+
+
+@pytest.mark.timeout(20)
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_fuzz_reading_a_stream_of_frames_ends(data: bytes) -> None:
+    """Reading frame after frame, as the tap does, always consumes the bytes and stops."""
+    steps = 0
+    while data:
+        try:
+            _, data = wire.decode_frame(data)
+        except (wire.IncompleteFrame, wire.ProtocolError):
+            break
+        steps += 1
+        assert steps <= 300, "each frame is at least 2 bytes"
+
+
 # Arbitrary bytes, plus bytes that start like a plausible frame so the fuzzing gets past the
 # first header checks.
 plausible_heads = st.builds(
