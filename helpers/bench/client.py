@@ -1,0 +1,340 @@
+"""The benchmark's client process: it runs the cases against the server process.
+
+    python -m helpers.bench.client PLAN_JSON
+
+The harness (:func:`helpers.bench.run`) starts it and reads its standard output, one JSON
+object a line: ``{"step": ...}`` when a piece of work is done (for the progress bar),
+``{"pause": ...}`` when it waits for a line on standard input (the harness reads the tap
+then), and last ``{"result": ...}``. Each case is the library's ordinary client API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+import engineio
+import socketio
+from websockets.asyncio.client import ClientConnection, connect
+
+from . import SERVER_PORT
+
+MESSAGE = "hello"
+HOST = "127.0.0.1"
+DEFAULT_MAX_DECODE_PACKETS = engineio.payload.Payload.max_decode_packets
+TIMEOUT = 60  # seconds any one wait may take before the run fails (instead of hanging)
+
+
+def say(**item: Any) -> None:
+    print(json.dumps(item), flush=True)
+
+
+async def pause(case: str, phase: str) -> None:
+    """Tell the harness where we are and wait until it has read the tap."""
+    say(pause=[case, phase])
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+
+
+class Tcp:
+    """The floor: a raw TCP echo with asyncio streams."""
+
+    async def open(self, port: int) -> None:
+        self.reader, self.writer = await asyncio.open_connection(HOST, port)
+
+    async def echo(self) -> None:
+        self.writer.write(MESSAGE.encode())
+        await self.reader.readexactly(len(MESSAGE))
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+class WebSocket:
+    """A ``websockets`` client, with or without permessage-deflate."""
+
+    def __init__(self, compression: str | None) -> None:
+        self.compression = compression
+
+    async def open(self, port: int) -> None:
+        url = f"ws://{HOST}:{port}/"
+        self.websocket: ClientConnection = await connect(
+            url, compression=self.compression, max_queue=None
+        )
+
+    async def echo(self) -> None:
+        await self.websocket.send(MESSAGE)
+        await self.websocket.recv()
+
+    async def push(self, count: int) -> None:
+        await self.websocket.send(f"push {count}")
+        for _ in range(count):
+            await self.websocket.recv()
+
+    async def close(self) -> None:
+        await self.websocket.close()
+
+
+class SocketIO:
+    """A ``socketio.AsyncClient`` on one transport; ``echo`` is ``call("echo", "hello")``."""
+
+    def __init__(self, transport: str) -> None:
+        self.transport = transport
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.news = 0
+        self.wanted = 0
+        self.done = asyncio.Event()
+        self.client.on("news", self.on_news)
+        self.client.on("disconnect", self.done.set)
+
+    async def on_news(self, data: str) -> None:
+        self.news += 1
+        if self.news >= self.wanted:
+            self.done.set()
+
+    async def open(self, port: int) -> None:
+        await self.client.connect(f"http://{HOST}:{port}", transports=[self.transport])
+
+    async def echo(self) -> None:
+        await self.client.call("echo", MESSAGE)
+
+    async def push(self, count: int) -> None:
+        self.news, self.wanted = 0, count
+        self.done.clear()
+        await self.client.emit("push", count)
+        await asyncio.wait_for(self.done.wait(), TIMEOUT)
+        if self.news < count:
+            raise ConnectionError(f"received {self.news} of {count} messages, then disconnected")
+
+    async def close(self) -> None:
+        if self.transport == "polling":
+            # A polite disconnect waits for the parked GET, up to the server's ping interval.
+            await self.client.eio.disconnect(abort=True)
+        else:
+            await self.client.disconnect()
+
+
+class HttpPolling:
+    """Plain HTTP request/response with aiohttp (one kept-alive connection)."""
+
+    async def open(self, port: int) -> None:
+        self.session = aiohttp.ClientSession(f"http://{HOST}:{port}")
+
+    async def echo(self) -> None:
+        async with self.session.post("/echo", data=MESSAGE.encode()) as response:
+            await response.read()
+
+    async def push(self, count: int) -> None:
+        for _ in range(count):  # polling: one request for each message
+            async with self.session.get("/poll") as response:
+                await response.read()
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+CLIENTS: dict[str, Callable[[], Any]] = {
+    "tcp": Tcp,
+    "websockets": lambda: WebSocket(None),
+    "websockets-deflate": lambda: WebSocket("deflate"),
+    "socketio-ws": lambda: SocketIO("websocket"),
+    "socketio-polling": lambda: SocketIO("polling"),
+    "http-polling": HttpPolling,
+}
+
+
+async def round_trips(case: str, port: int, count: int, warmup: int) -> list[float]:
+    """Seconds for each of ``count`` echoes of "hello", after ``warmup`` untimed ones."""
+    client = CLIENTS[case]()
+    await client.open(port)
+    for _ in range(warmup):
+        await client.echo()
+    samples = []
+    clock = time.perf_counter
+    for _ in range(count):
+        began = clock()
+        await client.echo()
+        samples.append(clock() - began)
+    await client.close()
+    return samples
+
+
+async def push(case: str, ports: dict[str, int], count: int) -> float:
+    """Messages per second the server pushes to one client (``count`` of them in a burst)."""
+    if case == "tcp":
+        reader, writer = await asyncio.open_connection(HOST, ports["tcp_push"])
+        began = time.perf_counter()
+        writer.write(b"%d\n" % count)
+        await reader.readexactly(count * len(MESSAGE))
+        elapsed = time.perf_counter() - began
+        writer.close()
+        return count / elapsed
+    client = CLIENTS[case]()
+    await client.open(ports[SERVER_PORT[case]])
+    await client.push(min(count, 10))  # warm up
+    began = time.perf_counter()
+    await client.push(count)
+    elapsed = time.perf_counter() - began
+    await client.close()
+    return count / elapsed
+
+
+class _Warnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+async def polling_limit(port: int, burst: int) -> dict[str, Any]:
+    """A burst of ``burst`` messages over long-polling with engineio's default limit of
+    ``Payload.max_decode_packets`` packets a response: what the client got, what it logged."""
+    warnings = _Warnings()
+    logger = logging.getLogger("engineio.client")
+    logger.addHandler(warnings)
+    engineio.payload.Payload.max_decode_packets = DEFAULT_MAX_DECODE_PACKETS
+    client = SocketIO("polling")
+    await client.open(port)
+    try:
+        await client.push(burst)
+        aborted = False
+    except ConnectionError:
+        aborted = True
+    if client.client.connected:
+        await client.close()
+    logger.removeHandler(warnings)
+    return {
+        "limit": DEFAULT_MAX_DECODE_PACKETS,
+        "burst": burst,
+        "received": client.news,
+        "aborted": aborted,
+        "logged": warnings.messages,
+    }
+
+
+async def open_many(case: str, port: int, count: int) -> list[Any]:
+    """``count`` connected clients for a fan-out, opened 50 at a time."""
+    clients: list[Any] = []
+    while len(clients) < count:
+        batch = [FANOUT[case]() for _ in range(min(50, count - len(clients)))]
+        await asyncio.wait_for(asyncio.gather(*(client.open(port) for client in batch)), TIMEOUT)
+        clients += batch
+    return clients
+
+
+class TcpListener(Tcp):
+    async def open(self, port: int) -> None:
+        await super().open(port)
+        await self.reader.readexactly(1)  # "+": the server has it on its list
+
+    async def receive(self) -> None:
+        await self.reader.readexactly(1)
+
+    async def trigger(self) -> None:
+        self.writer.write(b"!")
+
+
+class WebSocketListener(WebSocket):
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    async def open(self, port: int) -> None:
+        self.websocket = await connect(f"ws://{HOST}:{port}/fanout", compression=None)
+        await self.websocket.recv()  # "ready": the server has it on its list
+
+    async def receive(self) -> None:
+        await self.websocket.recv()
+
+    async def trigger(self) -> None:
+        await self.websocket.send("go")
+
+
+class SocketIOListener(SocketIO):
+    def __init__(self) -> None:
+        super().__init__("websocket")
+        self.wanted = 1
+
+    async def receive(self) -> None:
+        await self.done.wait()
+        self.done.clear()
+        self.news = 0
+
+    async def trigger(self) -> None:
+        await self.client.emit("go")
+
+
+FANOUT: dict[str, Callable[[], Any]] = {
+    "tcp": TcpListener,
+    "websockets": WebSocketListener,
+    "socketio-ws": SocketIOListener,
+}
+FANOUT_PORT = {"tcp": "tcp_fanout", "websockets": "ws", "socketio-ws": "http"}
+
+
+async def fanout(case: str, port: int, size: int, rounds: int) -> list[float]:
+    """Seconds from one broadcast's trigger until the last of ``size`` clients has it."""
+    clients = await open_many(case, port, size)
+    samples = []
+    for _ in range(rounds + 1):  # the first round warms up
+        waiting = [asyncio.ensure_future(client.receive()) for client in clients]
+        await asyncio.sleep(0)
+        began = time.perf_counter()
+        await clients[0].trigger()
+        await asyncio.wait_for(asyncio.gather(*waiting), TIMEOUT)
+        samples.append(time.perf_counter() - began)
+    await asyncio.gather(*(client.close() for client in clients))
+    return samples[1:]
+
+
+async def wire_bytes(case: str, port: int) -> None:
+    """One client through the tap at ``port``: open, pause, one echo, pause, close."""
+    client = CLIENTS[case]()
+    await client.open(port)
+    await pause(case, "opened")
+    await client.echo()
+    await pause(case, "echoed")
+    await client.close()
+
+
+async def main(plan: dict[str, Any]) -> dict[str, Any]:
+    ports, result = plan["ports"], {}
+    for case, port in plan["taps"].items():
+        await wire_bytes(case, port)
+        say(step=f"bytes: {case}")
+    result["rtt"] = {}
+    for case in CLIENTS:
+        port = ports[SERVER_PORT[case]]
+        result["rtt"][case] = await round_trips(case, port, plan["count"], plan["warmup"])
+        say(step=f"round trips: {case}")
+    result["polling_limit"] = await polling_limit(ports["http"], plan["burst"])
+    say(step="long-polling burst with the default limit")
+    engineio.payload.Payload.max_decode_packets = plan["push"] + 16
+    result["push"] = {}
+    for case in CLIENTS:
+        result["push"][case] = await push(case, ports, plan["push"])
+        say(step=f"push: {case}")
+    result["fanout"] = {}
+    for case in FANOUT:
+        result["fanout"][case] = {}
+        for size in plan["sizes"]:
+            samples = await fanout(case, ports[FANOUT_PORT[case]], size, plan["rounds"])
+            result["fanout"][case][str(size)] = samples
+            say(step=f"fan-out: {case} to {size}")
+    return result
+
+
+if __name__ == "__main__":
+    # Nothing on stderr: with a level set, the clients add no stream handler of their own,
+    # and the root's null handler stops Python's last-resort one. Warnings reach handlers.
+    logging.getLogger().addHandler(logging.NullHandler())
+    for name in ("engineio.client", "socketio.client", "websockets", "aiohttp"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    say(result=asyncio.run(main(json.loads(sys.argv[1]))))
