@@ -7,14 +7,31 @@ A lesson registers a checker per exercise with :func:`exercise`; a learner calls
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import socketio
+
 from .eventlog import events
 from .lab import Service
 
-__all__ = ["NotYet", "check", "exercise", "grade", "running_service", "visiting"]
+__all__ = [
+    "QUIET",
+    "TIMEOUT",
+    "NotYet",
+    "Visitor",
+    "check",
+    "exercise",
+    "grade",
+    "running_service",
+    "visiting",
+    "wait_until",
+]
+
+TIMEOUT = 3  # seconds: every client call in the checks gives up after this long
+QUIET = 0.5  # seconds the checks wait to be sure that an event does NOT come
 
 
 class NotYet(Exception):
@@ -53,6 +70,61 @@ def running_service(answer: object, start: str, kind: str = "") -> Service:
     if not answer.kind.startswith(kind):
         raise NotYet(f"this service is a {answer.kind}; start yours with {start}.")
     return answer
+
+
+class Visitor:
+    """A checker's socketio.Client, with a name (sent in ``auth``) and an inbox of every event
+    it receives; what goes wrong becomes a hint (:class:`NotYet`)."""
+
+    def __init__(self, name: str, **auth: str) -> None:
+        self.name = name
+        self.auth = {"name": name, **auth}
+        self.inbox: list[list[Any]] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", lambda event, *args: self.inbox.append([event, *args]))
+
+    def connect(self, url: str, namespaces: list[str] | None = None) -> None:
+        try:
+            self.client.connect(
+                url,
+                namespaces=namespaces,
+                auth=self.auth,
+                transports=["websocket"],
+                wait_timeout=TIMEOUT,
+            )
+        except socketio.exceptions.ConnectionError as error:
+            where = f" to {', '.join(namespaces)}" if namespaces else ""
+            raise NotYet(
+                f"{self.name} could not connect{where} with auth={self.auth} ({error})."
+            ) from None
+
+    def call(self, event: str, data: object = None, namespace: str | None = None) -> object:
+        shown = f"'{event}'" if data is None else f"'{event}' with {data!r}"
+        try:
+            return self.client.call(event, data, namespace=namespace, timeout=TIMEOUT)
+        except socketio.exceptions.TimeoutError:
+            raise NotYet(
+                f"{self.name} called {shown} and got no acknowledgement within {TIMEOUT} s. Is "
+                f"there a listener for '{event}', and does it finish without an error?"
+            ) from None
+        except Exception as error:
+            raise NotYet(
+                f"{self.name} calling {shown} failed ({type(error).__name__}: {error})."
+            ) from None
+
+    def disconnect(self) -> None:
+        with contextlib.suppress(Exception):  # the check is over: a failed goodbye changes nothing
+            self.client.disconnect()
+
+
+def wait_until(condition: Callable[[], object], timeout: float = TIMEOUT) -> bool:
+    """Wait until ``condition()`` is true; False if it is not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 _LIBRARIES = ("websockets", "engineio", "socketio", "aiohttp", "asyncio")

@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import helpers
+from helpers import broker
+
+# Lesson 12's benchmarks run small counts under the tests (kernels started by the tests, in
+# subprocesses, inherit this); a learner's run measures the real counts.
+os.environ.setdefault("SOCKETS_QUICK", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:``port``."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def require_redis() -> None:
+    """Skip when no Redis server can be had, saying how to get one; under REQUIRE_REDIS=1 (as
+    in CI, whose .ci/run installs redis-server) fail instead."""
+    reason = broker.redis_unavailable()
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_REDIS") == "1":
+        pytest.fail(f"REQUIRE_REDIS=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+# What a lesson needs beyond the Python packages, by its number: lesson 13 needs Redis.
+LESSON_NEEDS = {"13": require_redis}
+
+
+def require_what_the_lesson_needs(lesson: str) -> None:
+    """Skip (or fail under REQUIRE_*) a lesson whose file or solution is named ``lesson``
+    (``NN_topic``...) when this machine lacks what it needs."""
+    LESSON_NEEDS.get(lesson[:2], lambda: None)()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 import socketio
 import websockets.asyncio.client
 import websockets.sync.client
+from conftest import listening
 from websockets.exceptions import ConnectionClosedError
 
 import helpers
@@ -29,11 +30,6 @@ def event_lines(name: str | None = None) -> list[str]:
 
 def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
-
-
-def is_listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 # Starting, stopping, restarting
@@ -107,11 +103,11 @@ def test_the_same_socketio_server_restarts_and_stops_again() -> None:
 
 def test_stop_is_idempotent_and_frees_the_port() -> None:
     echo = helpers.start_ws_server()
-    assert is_listening(echo.port)
+    assert listening(echo.port)
     echo.stop()
     echo.stop()
     assert echo.stopped and "(stopped)" in repr(echo)
-    assert not is_listening(echo.port)
+    assert not listening(echo.port)
     assert helpers.services() == []
 
 
@@ -364,4 +360,4 @@ def test_works_from_a_plain_script_and_stops_at_exit() -> None:
     first, second, ports = done.stdout.splitlines()
     assert (first, second) == ("from a script", "and Socket.IO")
     assert done.stderr == ""
-    assert not any(is_listening(int(port)) for port in ports.split())
+    assert not any(listening(int(port)) for port in ports.split())

