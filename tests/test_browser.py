@@ -5,8 +5,10 @@ Chromium opens each lesson, clears its outputs and runs all cells from the Run m
 then checks what the page shows: no error, no stderr (unless the cell is tagged
 ``allow-stderr``), and the first line each cell printed when the notebook was saved, with the
 parts ``tests/sanitize.cfg`` marks as variable (such as ports) matching anything. Cells are
-numbered from 0, counting Markdown cells. A screenshot of each notebook goes to
-``tests/artifacts/``.
+numbered from 0, counting Markdown cells. A lesson with browser clients in the page has more
+checks after the run (``AFTER_RUN``); a lesson this machine cannot run (lesson 13 without
+Redis) is skipped with the reason, as in the other notebook tests. A screenshot of each
+notebook goes to ``tests/artifacts/``.
 
 Without Chromium or playwright the test is skipped; with ``REQUIRE_BROWSER=1`` it fails.
 """
@@ -24,14 +26,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import nbformat
 import pytest
+from conftest import require_what_the_lesson_needs
 
 try:
     import playwright.sync_api as pw
@@ -91,6 +94,20 @@ SHOWN_CELLS_JS = """([path, stderrMime]) => {
       errors: outputs.filter(o => o.output_type === 'error').map(o => `${o.ename}: ${o.evalue}`),
     };
   });
+}"""
+
+# Runs ``code`` in the notebook's kernel, beside the notebook; returns what it printed (and
+# "Name: message" for an error).
+KERNEL_OUTPUT_JS = """async ([path, code]) => {
+  const panel = [...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === path);
+  const future = panel.sessionContext.session.kernel.requestExecute({ code, store_history: false });
+  const printed = [];
+  future.onIOPub = ({ header, content }) => {
+    if (header.msg_type === 'stream') printed.push(content.text);
+    if (header.msg_type === 'error') printed.push(`${content.ename}: ${content.evalue}`);
+  };
+  await future.done;
+  return printed.join('');
 }"""
 
 NO_EXECUTION_COUNTS_JS = """() =>
@@ -339,6 +356,67 @@ def shutdown_kernel(server: LabServer, name: str) -> None:
             server.api("DELETE", f"api/sessions/{session['id']}")
 
 
+# Lessons with browser clients: what the page and the kernel show after the run
+
+
+def pane(page: pw.Page, name: str) -> pw.Locator:
+    """A lesson 14 pane (helpers.widgets), by its title."""
+    return page.locator(f".scc-pane[data-pane={json.dumps(name)}]")
+
+
+def wait_for_line(page: pw.Page, name: str, text: str, timeout: float = 20) -> str | None:
+    """Wait until the pane ``name`` shows a line that starts with ``text``; None if it does,
+    else what is wrong (with the pane's status and the notes it shows, which say why)."""
+    line = pane(page, name).locator(f"li[data-text^={json.dumps(text)}]")
+    try:
+        line.first.wait_for(timeout=timeout * 1000)
+        return None
+    except pw.TimeoutError:
+        status = pane(page, name).get_attribute("data-status", timeout=1000)
+        notes = pane(page, name).locator("li.scc-note").all_text_contents()
+        return f"pane {name!r} shows no line {text!r} after {timeout:.0f} s: {status=}, {notes=}"
+
+
+def type_in(page: pw.Page, name: str, text: str) -> None:
+    """Type ``text`` into the pane ``name`` and press Enter, as a reader would."""
+    box = pane(page, name).locator("input")
+    box.fill(text)
+    box.press("Enter")
+
+
+def browser_clients_problems(page: pw.Page, name: str) -> list[str]:
+    """Lesson 14: the native WebSocket pane got the server's pushes and its answer, through the
+    Jupyter server (jupyter-server-proxy), and a line typed in Ada's chat pane reached Bob's
+    pane and the kernel's Socket.IO client."""
+    native = "WebSocket to 'news'"
+    problems = [wait_for_line(page, native, "tick 2")]
+    problems.append(wait_for_line(page, native, "a push from a cell in the kernel"))
+    type_in(page, native, "hi from the page")
+    problems.append(wait_for_line(page, native, "you said: hi from the page"))
+    # Through the proxy, the server sees the Host the page asked for: the Jupyter server's.
+    code = "print([connection.request.headers['Host'] for connection in pages])"
+    hosts = page.evaluate(KERNEL_OUTPUT_JS, [name, code])
+    if hosts.strip() != repr([urlsplit(page.url).netloc]):
+        problems.append(f"the page's WebSocket came from {hosts.strip()}, not through {page.url}")
+
+    line = "hello from Chromium"
+    problems.append(wait_for_line(page, "ada", "kernel: hello from the kernel"))
+    type_in(page, "ada", line)
+    problems.append(wait_for_line(page, "bob", f"ada: {line}"))
+    problems.append(wait_for_line(page, "ada", f"ada: {line}"))
+    heard = page.evaluate(KERNEL_OUTPUT_JS, [name, "print(kernel.receive(timeout=10))"])
+    expected = repr(["chat", {"from": "ada", "text": line}])
+    if heard.strip() != expected:
+        problems.append(f"the kernel's client should have received {expected}, got {heard!r}")
+    return [f"{name}: {problem}" for problem in problems if problem]
+
+
+# After the run, more checks for these lessons: file name -> problems(page, file name).
+AFTER_RUN: dict[str, Callable[[pw.Page, str], list[str]]] = {
+    "14_browser_clients.ipynb": browser_clients_problems,
+}
+
+
 # What the cells should show
 
 
@@ -407,15 +485,17 @@ def test_notebook_runs_in_jupyterlab(
     notebook: Path, browser: pw.Browser, lab_server: LabServer
 ) -> None:
     """The lesson runs from top to bottom without errors and prints what it printed before."""
+    require_what_the_lesson_needs(notebook.stem)
     cells = nbformat.read(notebook, as_version=4).cells
     page = browser.new_page(viewport=VIEWPORT)
     try:
         open_notebook(page, lab_server, notebook.name, len(cells))
         clear_and_run_all(page)
         shown = wait_until_finished(page, notebook, cells)
+        after_run = AFTER_RUN.get(notebook.name, lambda page, name: [])(page, notebook.name)
     finally:
         save_screenshot(page, notebook.stem)
         page.close()
         shutdown_kernel(lab_server, notebook.name)
-    problems = notebook_problems(cells, shown)
+    problems = notebook_problems(cells, shown) + after_run
     assert not problems, f"{notebook.name}: {len(problems)} problem(s):\n" + "\n".join(problems)
