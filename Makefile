@@ -5,17 +5,19 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# pytest-xdist workers for `make test` (JOBS=0: one process, as `pytest` alone runs them).
+JOBS   ?= 2
 
 .PHONY: lab test setup setup-test lint format clean
 
 # Jupyter refuses to run as root (as in many containers) unless told it is on purpose.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-lab: setup
+lab: setup node_modules/.package-lock.json
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
 test: setup-test node_modules/.package-lock.json
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS)
 
 setup: $(VENV)/.lab-installed
 setup-test: $(VENV)/.test-installed
@@ -34,10 +36,11 @@ $(VENV)/.test-installed: pyproject.toml $(BIN)/python
 	$(PIP) -e '.[test]'
 	@touch $@ $(VENV)/.lab-installed
 
-# The official JavaScript clients, pinned in package-lock.json (tests skip them without npm).
+# The official Socket.IO JavaScript client, pinned in package-lock.json: lesson 14's chat panes
+# load it in the page and the interop tests run it in Node (both say what to do without npm).
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the tests that need Node.js will be skipped"; fi
+	else echo "npm not found: lesson 14's chat panes and the Node.js tests need it (https://nodejs.org)"; fi
 
 lint: setup-test
 	$(BIN)/ruff check .
