@@ -24,6 +24,7 @@ __all__ = [
     "Visitor",
     "check",
     "exercise",
+    "function_answer",
     "grade",
     "running_service",
     "visiting",
@@ -60,6 +61,14 @@ def exercise(key: str, *, hint: str) -> Callable[[Callable[[Any], str]], Callabl
         return checker
 
     return register
+
+
+def function_answer(answer: object, name: str) -> Callable[..., Any]:
+    """``answer`` if it can be called; otherwise :class:`NotYet`, saying to pass the function
+    ``name`` itself (not its result, and not ``...``)."""
+    if not callable(answer):
+        raise NotYet(f"pass the function itself, {name}, not {answer!r}.")
+    return answer
 
 
 def running_service(answer: object, start: str, kind: str = "") -> Service:

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 
 from .. import wire
-from ..check import NotYet, exercise
+from ..check import NotYet, exercise, function_answer
 
 _KEYS = [bytes.fromhex("37fa213d"), b"\x00\x00\x00\x00", b"\xff\x01\x80\x7f"]
 _PAYLOADS = [b"", b"Hello", bytes(range(256)), os.urandom(37)]
@@ -14,8 +14,7 @@ _PAYLOADS = [b"", b"Hello", bytes(range(256)), os.urandom(37)]
 
 @exercise("04.1", hint="loop over enumerate(payload) with byte ^ key[i % 4], gather it in bytes()")
 def mask(function: Callable[[bytes, bytes], bytes]) -> str:
-    if not callable(function):
-        raise NotYet(f"pass the function itself, mask, not {function!r}.")
+    function_answer(function, "mask")
     for key in _KEYS:
         for payload in _PAYLOADS:
             got = function(payload, key)
@@ -48,8 +47,7 @@ def _frames() -> list[bytes]:
     "data[1] & 0x7F, unless that is 126 (next 2 bytes) or 127 (next 8 bytes): int.from_bytes.",
 )
 def read_header(function: Callable[[bytes], tuple[bool, int, bool, int]]) -> str:
-    if not callable(function):
-        raise NotYet(f"pass the function itself, read_header, not {function!r}.")
+    function_answer(function, "read_header")
     for data in _frames():
         frame, _ = wire.decode_frame(data)
         expected = (frame.fin, int(frame.opcode), frame.masked, len(frame.payload))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import socketio
 
 from ..bench.arithmetic import frame_size
-from ..check import NotYet, exercise
+from ..check import NotYet, exercise, function_answer
 
 
 @exercise(
@@ -22,8 +22,7 @@ def check_ratio(ratio: Callable[[list[float], list[float]], float]) -> str:
         ([0.5, 0.2, 0.4, 0.3], [0.1, 0.1, 0.2, 0.1]),
         ([7e-5, 8e-5, 9e-5], [7e-5, 8e-5, 9e-5]),
     ]
-    if not callable(ratio):
-        raise NotYet(f"pass your function ratio itself, not {ratio!r}.")
+    function_answer(ratio, "ratio")
     for samples, floor in cases:
         expected = statistics.median(samples) / statistics.median(floor)
         got = ratio(list(samples), list(floor))
@@ -42,8 +41,7 @@ def check_ratio(ratio: Callable[[list[float], list[float]], float]) -> str:
     "text; the frame adds 2 bytes of header, 2 more past 125 bytes, and a 4-byte mask.",
 )
 def check_event_bytes(event_bytes: Callable[[str, str], int]) -> str:
-    if not callable(event_bytes):
-        raise NotYet(f"pass your function event_bytes itself, not {event_bytes!r}.")
+    function_answer(event_bytes, "event_bytes")
     for event, text in (("chat", "hi"), ("echo", "hello"), ("news", "x" * 200)):
         packet = "4" + socketio.packet.Packet(socketio.packet.EVENT, data=[event, text]).encode()
         expected = frame_size(len(packet.encode()), masked=True)

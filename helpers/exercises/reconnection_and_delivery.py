@@ -8,7 +8,7 @@ from typing import Any
 
 import socketio
 
-from ..check import NotYet, exercise
+from ..check import NotYet, exercise, function_answer
 from ..eventlog import events
 from ..servers import start_sio_server
 
@@ -72,8 +72,7 @@ def _copies_say(copies: list[object]) -> str:
     "time.sleep(1) and try again. After the loop, raise TimeoutError.",
 )
 def retrying_deliver(deliver: object) -> str:
-    if not callable(deliver):
-        raise NotYet(f"pass the function itself, deliver, not {deliver!r}.")
+    function_answer(deliver, "deliver")
     sio = socketio.AsyncServer(async_mode="aiohttp")
     copies: list[object] = []  # every copy the server received, in order
     lose = {"mode": "first"}  # "first": drop each id's first copy; "all": never ack
@@ -167,8 +166,7 @@ def _check_deliver(
     "return 'duplicate'; otherwise add it and return 'stored'. Return the server.",
 )
 def dedup_server(ledger_server: object) -> str:
-    if not callable(ledger_server):
-        raise NotYet(f"pass the function itself, ledger_server, not {ledger_server!r}.")
+    function_answer(ledger_server, "ledger_server")
     sio = ledger_server()
     if sio is None:
         raise NotYet(

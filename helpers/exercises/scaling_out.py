@@ -12,7 +12,7 @@ import redis
 import socketio
 
 from ..broker import RedisUnavailableError, start_redis
-from ..check import QUIET, TIMEOUT, NotYet, Visitor, exercise, wait_until
+from ..check import QUIET, TIMEOUT, NotYet, Visitor, exercise, function_answer, wait_until
 from ..cluster import run_process, start_sio_process
 from ..eventlog import events
 from ..lab import stop
@@ -83,8 +83,7 @@ def _expect_redis_server(sio: object) -> None:
     "that awaits sio.emit('shouted', data['text'], to=data['team'], skip_sid=sid); return sio.",
 )
 def team_across_processes(team_node: object) -> str:
-    if not callable(team_node):
-        raise NotYet(f"pass the function itself, team_node, not {team_node!r}.")
+    function_answer(team_node, "team_node")
     url = _redis_url()
     _expect_redis_server(team_node(url))
     names = ["check-13.1-a", "check-13.1-b"]
@@ -148,8 +147,7 @@ def _notice_node(redis_url):  # its source runs in a process: no annotations to 
     "socketio.RedisManager(redis_url, write_only=True).emit('notice', text, to=user).",
 )
 def worker_notifies(notify: object) -> str:
-    if not callable(notify):
-        raise NotYet(f"pass the function itself, notify, not {notify!r}.")
+    function_answer(notify, "notify")
     source = inspect.getsource(notify)  # type: ignore[arg-type]
     if "emit" not in source:
         raise NotYet("notify() emits nothing yet: write its body in place of the ...")

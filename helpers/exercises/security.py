@@ -10,7 +10,7 @@ import trustme
 import websockets.exceptions
 import websockets.sync.client
 
-from ..check import NotYet, exercise, visiting
+from ..check import NotYet, exercise, function_answer, visiting
 from ..servers import start_sio_server, start_ws_server
 
 _WAIT = 3.0  # seconds a single connection of the check may take
@@ -33,8 +33,7 @@ def _status(url: str, **options: object) -> int:
     "'a valid key is required\\n'). (Better: compare with hmac.compare_digest.)",
 )
 def key_check(require_key: object) -> str:
-    if not callable(require_key):
-        raise NotYet(f"pass the function itself, require_key, not {require_key!r}.")
+    function_answer(require_key, "require_key")
     server = start_ws_server(name="check-11.1", process_request=require_key)
     try:
         with visiting(server):
@@ -71,8 +70,7 @@ def _engineio_status(url: str, origin: str | None) -> int:
     "{'token': 'letmein'}; return sio.",
 )
 def members(members_only: object) -> str:
-    if not callable(members_only):
-        raise NotYet(f"pass the function itself, members_only, not {members_only!r}.")
+    function_answer(members_only, "members_only")
     sio = members_only()
     if not isinstance(sio, socketio.AsyncServer):
         raise NotYet(
@@ -121,8 +119,7 @@ def members(members_only: object) -> str:
     "Leave verify_mode and check_hostname as they are.",
 )
 def trusting_client(client_context: object) -> str:
-    if not callable(client_context):
-        raise NotYet(f"pass the function itself, client_context, not {client_context!r}.")
+    function_answer(client_context, "client_context")
     ca = trustme.CA()
     context = client_context(ca)
     if not isinstance(context, ssl.SSLContext):

@@ -9,7 +9,7 @@ import socketio
 import websockets.sync.client
 
 from .. import wire
-from ..check import NotYet, exercise
+from ..check import NotYet, exercise, function_answer
 from ..eventlog import events
 from ..servers import start_sio_server
 
@@ -49,8 +49,7 @@ def move_packet(packet: object) -> str:
     "'40{\"sid\":...}': json.loads what follows the '40' and return its 'sid'.",
 )
 def join_by_hand(join: Callable[[object], object]) -> str:
-    if not callable(join):
-        raise NotYet(f"pass the function itself, join, not {join!r}.")
+    function_answer(join, "join")
     sio = socketio.AsyncServer(async_mode="aiohttp")
     server = start_sio_server(sio, name="check-09.2")
     url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
