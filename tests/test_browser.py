@@ -20,7 +20,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +34,8 @@ from urllib.parse import quote, urlsplit
 import nbformat
 import pytest
 from conftest import require_what_the_lesson_needs
+
+from helpers.processes import free_port
 
 try:
     import playwright.sync_api as pw
@@ -189,13 +190,6 @@ def browser() -> Iterator[pw.Browser]:
         )
         yield chromium
         chromium.close()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def private_jupyter_env(home: Path) -> dict[str, str]:

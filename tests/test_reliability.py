@@ -54,6 +54,18 @@ def in_batches(visit: Callable[[int], Awaitable[None]], count: int = CONNECTIONS
     asyncio.run(main())
 
 
+def assert_visits_leave_nothing_behind(visit: Callable[[int], Awaitable[None]], event: str) -> None:
+    """After a warm-up, ``CONNECTIONS`` visits bring this process's fds and threads back to
+    their baseline, and the server "many" logged ``event`` once for each visit."""
+    in_batches(visit, 5)  # warm up: the lab's loop, the libraries' lazy imports
+    helpers.events(settle=0.3)
+    baseline = resources()
+    in_batches(visit)
+    assert settled(baseline) == baseline
+    taken = helpers.events("many", settle=0.3, timeout=10)
+    assert sum(e.name == event for e in taken) == CONNECTIONS
+
+
 def test_a_thousand_websocket_connections_leave_nothing_behind() -> None:
     server = helpers.start_ws_server(name="many")
 
@@ -62,13 +74,7 @@ def test_a_thousand_websocket_connections_leave_nothing_behind() -> None:
             await websocket.send(f"hello {number}")
             assert await websocket.recv() == f"hello {number}"
 
-    in_batches(visit, 5)  # warm up: the lab's loop, the libraries' lazy imports
-    helpers.events(settle=0.3)
-    baseline = resources()
-    in_batches(visit)
-    assert settled(baseline) == baseline
-    taken = helpers.events("many", settle=0.3, timeout=10)
-    assert sum(e.name == "disconnected" for e in taken) == CONNECTIONS
+    assert_visits_leave_nothing_behind(visit, "disconnected")
 
 
 def test_a_thousand_socketio_connections_leave_nothing_behind() -> None:
@@ -80,13 +86,7 @@ def test_a_thousand_socketio_connections_leave_nothing_behind() -> None:
         assert await client.call("echo", number, timeout=10) == number
         await client.disconnect()
 
-    in_batches(visit, 5)
-    helpers.events(settle=0.3)
-    baseline = resources()
-    in_batches(visit)
-    assert settled(baseline) == baseline
-    taken = helpers.events("many", settle=0.3, timeout=10)
-    assert sum(e.name == "connect" for e in taken) == CONNECTIONS
+    assert_visits_leave_nothing_behind(visit, "connect")
 
 
 def test_start_sio_server_serves_tls() -> None:
