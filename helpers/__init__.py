@@ -17,7 +17,7 @@ WebSocket on a plain socket), ``helpers.capture`` (loopback packets), ``helpers.
 balancers) and ``helpers.widgets`` (lesson 14: clients in the notebook page).
 """
 
-from .check import check
+from .check import check, hint, solution
 from .eventlog import Event, events, library_logs, log, show_events
 from .lab import PortInUseError, Service, run, services, status, stop, stop_all
 from .servers import demo_sio_server, echo, start_http_server, start_sio_server, start_ws_server
@@ -32,11 +32,13 @@ __all__ = [
     "demo_sio_server",
     "echo",
     "events",
+    "hint",
     "library_logs",
     "log",
     "run",
     "services",
     "show_events",
+    "solution",
     "start_http_server",
     "start_sio_server",
     "start_tap",

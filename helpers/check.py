@@ -7,9 +7,11 @@ A lesson registers a checker per exercise with :func:`exercise`; a learner calls
 from __future__ import annotations
 
 import contextlib
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import socketio
@@ -26,7 +28,9 @@ __all__ = [
     "exercise",
     "function_answer",
     "grade",
+    "hint",
     "running_service",
+    "solution",
     "visiting",
     "wait_until",
 ]
@@ -41,23 +45,34 @@ class NotYet(Exception):
 
 @dataclass(frozen=True)
 class Exercise:
+    """One "Your turn" exercise: its key ("05.1"), the help it gives, and its checker."""
+
     key: str
-    hint: str
+    nudge: str
+    hints: tuple[str, ...]
     checker: Callable[[Any], str]
 
 
 _exercises: dict[str, Exercise] = {}
+_hints_given: dict[str, int] = {}  # how many of each exercise's hints were shown so far
 
 
-def exercise(key: str, *, hint: str) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
+def exercise(
+    key: str, *, nudge: str, hints: Sequence[str] = ()
+) -> Callable[[Callable[[Any], str]], Callable[[Any], str]]:
     """Register ``checker`` as the check for exercise ``key``.
 
     The checker gets the learner's answer and returns a sentence of confirmation, or raises
-    :class:`NotYet` with a hint. ``hint`` is shown while the answer is still ``...``.
+    :class:`NotYet` saying what it observed and why that is not right yet.
+
+    Help comes in steps, as a tutor gives it. ``nudge`` is shown while the answer is still
+    ``...``: what to do and which idea of the lesson to use, never code. ``hints`` are more
+    specific, from the vaguest to the most precise: each wrong attempt (or a call of
+    :func:`hint`) shows the next one. The worked answer is only shown by :func:`solution`.
     """
 
     def register(checker: Callable[[Any], str]) -> Callable[[Any], str]:
-        _exercises[key] = Exercise(key, hint, checker)
+        _exercises[key] = Exercise(key, nudge, tuple(hints), checker)
         return checker
 
     return register
@@ -163,26 +178,82 @@ def visiting(server: Service) -> Iterator[list[Any]]:
         raise problem
 
 
-def grade(key: str, answer: Any) -> tuple[bool, str]:
-    """Return ``(solved, message)`` for ``answer`` to exercise ``key``."""
+def _find(key: str) -> Exercise | str:
+    """The exercise ``key``, or a sentence saying which exercises there are."""
     from . import exercises  # noqa: F401 - registers every lesson's checkers
 
     found = _exercises.get(key)
     if found is None:
         known = ", ".join(sorted(_exercises))
-        return False, f"There is no exercise {key!r}. The exercises are: {known}."
+        return f"There is no exercise {key!r}. The exercises are: {known}."
+    return found
+
+
+def _next_hint(found: Exercise) -> str:
+    """The next of ``found``'s hints (the last one again once all were shown), numbered."""
+    if not found.hints:
+        return f"For a worked answer: helpers.solution({found.key!r})."
+    given = min(_hints_given.get(found.key, 0) + 1, len(found.hints))
+    _hints_given[found.key] = given
+    text = f"Hint {given} of {len(found.hints)}: {found.hints[given - 1]}"
+    if given == len(found.hints):
+        text += f" Still stuck? helpers.solution({found.key!r}) shows a worked answer."
+    return text
+
+
+def grade(key: str, answer: Any) -> tuple[bool, str]:
+    """Return ``(solved, message)`` for ``answer`` to exercise ``key``.
+
+    A wrong answer's message says what the check saw, then gives the next hint.
+    """
+    found = _find(key)
+    if isinstance(found, str):
+        return False, found
     if answer is ...:
-        return False, f"{key} is not solved yet. Hint: {found.hint}"
+        return False, f"{key} is not solved yet. {found.nudge}"
     try:
         return True, f"{key} solved. {found.checker(answer)}"
     except NotYet as reason:
-        return False, f"{key}: not yet. {reason}"
+        return False, f"{key}: not yet. {reason}\n{_next_hint(found)}"
     except Exception as error:  # a learner's answer may break the checker: still only a hint
         problem = f"checking your answer raised {type(error).__name__}: {error}"
-        return False, f"{key}: not yet, {problem}. Hint: {found.hint}"
+        return False, f"{key}: not yet, {problem}.\n{_next_hint(found)}"
 
 
 def check(key: str, answer: Any) -> None:
     """Check your answer to exercise ``key`` and print what to do next."""
     solved, message = grade(key, answer)
     print(("✅ " if solved else "💡 ") + message)
+
+
+def hint(key: str) -> None:
+    """Print the next, more specific hint for exercise ``key`` (each call goes one further)."""
+    found = _find(key)
+    print(found if isinstance(found, str) else f"💡 {key}: {_next_hint(found)}")
+
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
+_BLOCK = re.compile(r"^# Exercise (\d\d\.\d+)\b", re.MULTILINE)
+
+
+def solution_text(key: str) -> str:
+    """The worked answer to exercise ``key``: its block in ``notebooks/solutions/``, the same
+    file that the tests run, so what you read is an answer known to pass."""
+    found = _find(key)
+    if isinstance(found, str):
+        return found
+    files = sorted(SOLUTIONS.glob(f"{key[:2]}_*.py"))
+    if not files:
+        return f"No solutions in {SOLUTIONS}: open notebooks/solutions/ in the repository."
+    text = files[0].read_text(encoding="utf-8")
+    starts = [(m.group(1), m.start()) for m in _BLOCK.finditer(text)]
+    for index, (block, start) in enumerate(starts):
+        if block == key:
+            end = starts[index + 1][1] if index + 1 < len(starts) else len(text)
+            return text[start:end].strip()
+    return f"{files[0].name} has no block for exercise {key}."
+
+
+def solution(key: str) -> None:
+    """Print a worked answer to exercise ``key``. Try the exercise (and its hints) first."""
+    print(solution_text(key))

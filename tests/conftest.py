@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 import helpers
 from helpers import broker
+from helpers.check import grade, wait_until
 
 # Lesson 12's benchmarks run small counts under the tests (kernels started by the tests, in
 # subprocesses, inherit this); a learner's run measures the real counts.
@@ -56,3 +58,22 @@ def lab() -> Iterator[None]:
     yield
     helpers.stop_all()
     helpers.events(settle=0)
+
+
+def not_yet(key: str, answer: object, *expected: str) -> str:
+    """Grade a wrong ``answer`` to exercise ``key`` and return the message. The check must fail
+    with its own message (not the generic "checking your answer raised"), which contains every
+    ``expected`` fragment, and leave no service of its own running."""
+    before = {service.name for service in helpers.services()}
+    threads = threading.active_count()
+    solved, message = grade(key, answer)
+    assert not solved, f"{key} accepted a wrong answer: {message}"
+    assert message.startswith(f"{key}: not yet. "), message
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} is not in: {message}"
+    left = {service.name for service in helpers.services()} - before
+    assert not left, f"checking {key} left {left} running"
+    assert wait_until(lambda: threading.active_count() <= threads), (
+        f"checking {key} left {threading.active_count() - threads} threads running"
+    )
+    return message

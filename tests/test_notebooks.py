@@ -50,6 +50,8 @@ def test_first_cell_has_title_goals_prerequisites_and_time(lesson: Path) -> None
     assert re.match(rf"# {lesson.name[:2]} · \S", first.source), "title: '# NN · Topic'"
     for heading in ("What you'll learn", "Prerequisites", "Time:"):
         assert heading in first.source, f"the first cell needs {heading!r}"
+    time = r"\*\*Time:\*\* about \d+ min to read and run, plus about \d+ min for the exercises"
+    assert re.search(time, first.source), "the time to read and run, and for the exercises"
 
 
 def test_ends_with_recap_exercises_and_next(lesson: Path) -> None:

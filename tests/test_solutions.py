@@ -36,17 +36,18 @@ def test_every_lesson_with_exercises_has_solutions() -> None:
     assert lessons == {path.stem[:2] for path in SOLUTIONS}
 
 
-def test_an_unsolved_exercise_prints_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unsolved_exercise_prints_its_nudge(capsys: pytest.CaptureFixture[str]) -> None:
     check("00.1", ...)
     out = capsys.readouterr().out
-    assert out.startswith("💡 00.1 is not solved yet. Hint:")
+    assert out == f"💡 00.1 is not solved yet. {_exercises['00.1'].nudge}\n"
 
 
 def test_a_wrong_answer_says_what_was_expected() -> None:
-    assert grade("00.1", "pong") == (
-        False,
+    solved, message = grade("00.1", "pong")
+    assert not solved
+    assert message.startswith(
         "00.1: not yet. an echo server sends back exactly what it gets: "
-        "expected 'ping', not 'pong'.",
+        "expected 'ping', not 'pong'.\nHint "
     )
 
 

@@ -133,7 +133,7 @@ def _clients(service: Service, names: list[str], check: Callable[..., str]) -> s
 
 @exercise(
     "06.1",
-    hint="in a plain def whisper(websocket, to, text), collect the connections whose name in "
+    nudge="in a plain def whisper(websocket, to, text), collect the connections whose name in "
     "NAMES is `to` (a set comprehension over NAMES.items()); raise ValueError if there are "
     "none, else broadcast() the whisper message to that set. Register it with "
     "HANDLERS['whisper'] = whisper, then whispering_chat = chat_server.",
@@ -179,7 +179,7 @@ def _check_whisper(ada: _Client, bob: _Client, cy: _Client) -> str:
 
 @exercise(
     "06.2",
-    hint="in a plain def who(websocket, room), sort the NAMES of the connections in "
+    nudge="in a plain def who(websocket, room), sort the NAMES of the connections in "
     "ROOMS.get(room, set()), and send the answer to the asker alone: broadcast() to the set "
     "{websocket}. Register it with HANDLERS['who'] = who, then chat_with_who = chat_server.",
 )

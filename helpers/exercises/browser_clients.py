@@ -25,7 +25,7 @@ PAGES = [
 
 @exercise(
     "14.1",
-    hint="keep the page's scheme and host (urllib.parse.urlsplit), swap http for ws and https "
+    nudge="keep the page's scheme and host (urllib.parse.urlsplit), swap http for ws and https "
     "for wss, and put base_url + f'proxy/{port}/' as the path: the query and the page's own "
     "path go away.",
 )
@@ -59,7 +59,7 @@ def _visit(url: str, origin: str | None) -> str:
 
 @exercise(
     "14.2",
-    hint="helpers.start_ws_server(name='guarded', origins=[...]) with the page's origin, and "
+    nudge="helpers.start_ws_server(name='guarded', origins=[...]) with the page's origin, and "
     "None for clients that send no Origin header (scripts); websockets answers the others 403.",
 )
 def guarded_by_origin(service: object) -> str:

@@ -29,7 +29,7 @@ def _attempt(what: str, action: Callable[[], Any]) -> Any:
 
 @exercise(
     "01.1",
-    hint="in once(), keep the original function on the wrapper (for example "
+    nudge="in once(), keep the original function on the wrapper (for example "
     "wrapper.listener = listener), so that off() can recognise the wrapper by it. Then put the "
     "class itself in emitter_class: emitter_class = YourEmitter.",
 )
@@ -95,7 +95,7 @@ def off_removes_once_listeners(emitter_class: object) -> str:
 
 @exercise(
     "01.2",
-    hint="register a listener for 'add' on a socketio.AsyncServer(async_mode='aiohttp'), with "
+    nudge="register a listener for 'add' on a socketio.AsyncServer(async_mode='aiohttp'), with "
     "@sio.event or @sio.on('add'); whatever it returns is the acknowledgement. Start it with "
     "helpers.start_sio_server(sio, name='adder').",
 )
@@ -169,7 +169,7 @@ def _add_and_fail(websocket: Any) -> None:
 
 @exercise(
     "01.3",
-    hint="in the handler, read with 'async for message in websocket:', decode with json.loads, "
+    nudge="in the handler, read with 'async for message in websocket:', decode with json.loads, "
     "choose on the 'type' with if/else, and send json.dumps(...) back in both branches. Start it "
     "with helpers.start_ws_server(handler, name='ws-adder').",
 )

@@ -12,7 +12,7 @@ _KEYS = [bytes.fromhex("37fa213d"), b"\x00\x00\x00\x00", b"\xff\x01\x80\x7f"]
 _PAYLOADS = [b"", b"Hello", bytes(range(256)), os.urandom(37)]
 
 
-@exercise("04.1", hint="loop over enumerate(payload) with byte ^ key[i % 4], gather it in bytes()")
+@exercise("04.1", nudge="loop over enumerate(payload) with byte ^ key[i % 4], gather it in bytes()")
 def mask(function: Callable[[bytes, bytes], bytes]) -> str:
     function_answer(function, "mask")
     for key in _KEYS:
@@ -43,7 +43,7 @@ def _frames() -> list[bytes]:
 
 @exercise(
     "04.2",
-    hint="FIN is data[0] >> 7, the opcode data[0] & 0x0F, MASK data[1] >> 7 and the length "
+    nudge="FIN is data[0] >> 7, the opcode data[0] & 0x0F, MASK data[1] >> 7 and the length "
     "data[1] & 0x7F, unless that is 126 (next 2 bytes) or 127 (next 8 bytes): int.from_bytes.",
 )
 def read_header(function: Callable[[bytes], tuple[bool, int, bool, int]]) -> str:
@@ -62,7 +62,7 @@ def read_header(function: Callable[[bytes], tuple[bool, int, bool, int]]) -> str
 
 @exercise(
     "04.3",
-    hint="send encode_frame('Web', fin=False, mask_key=KEY), then two CONTINUATION frames, the "
+    nudge="send encode_frame('Web', fin=False, mask_key=KEY), then two CONTINUATION frames, the "
     "last with fin=True; then echoed = connection.recv_frame().",
 )
 def fragmented_echo(echoed: object) -> str:

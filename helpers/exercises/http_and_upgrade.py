@@ -30,7 +30,7 @@ def _b64_sha1(text: str) -> str:
 
 @exercise(
     "03.1",
-    hint=f"append the GUID 258EAFA5-E914-47DA-95CA-C5AB0DC85B11 to the key {KEY!r}, take "
+    nudge=f"append the GUID 258EAFA5-E914-47DA-95CA-C5AB0DC85B11 to the key {KEY!r}, take "
     "hashlib.sha1(...).digest() of it (as bytes) and base64-encode that digest.",
 )
 def accept_for_key(answer: object) -> str:
@@ -56,7 +56,7 @@ def accept_for_key(answer: object) -> str:
 
 @exercise(
     "03.2",
-    hint="build bytes like the lesson's handshake: a request line 'GET /chat HTTP/1.1', then "
+    nudge="build bytes like the lesson's handshake: a request line 'GET /chat HTTP/1.1', then "
     "Host, Upgrade, Connection, Sec-WebSocket-Key and Sec-WebSocket-Version lines, each ending "
     "in \\r\\n, and one empty line (\\r\\n) at the end.",
 )

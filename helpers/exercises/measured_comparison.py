@@ -13,7 +13,7 @@ from ..check import NotYet, exercise, function_answer
 
 @exercise(
     "12.1",
-    hint="the median of the samples divided by the median of the floor's samples "
+    nudge="the median of the samples divided by the median of the floor's samples "
     "(statistics.median); more than 1 means slower than the floor.",
 )
 def check_ratio(ratio: Callable[[list[float], list[float]], float]) -> str:
@@ -37,7 +37,7 @@ def check_ratio(ratio: Callable[[list[float], list[float]], float]) -> str:
 
 @exercise(
     "12.2",
-    hint="the Engine.IO message 4, the EVENT 2, then the JSON list of the event name and the "
+    nudge="the Engine.IO message 4, the EVENT 2, then the JSON list of the event name and the "
     "text; the frame adds 2 bytes of header, 2 more past 125 bytes, and a 4-byte mask.",
 )
 def check_event_bytes(event_bytes: Callable[[str, str], int]) -> str:

@@ -66,7 +66,7 @@ def _copies_say(copies: list[object]) -> str:
 
 @exercise(
     "10.1",
-    hint="make the id once, before the loop (uuid.uuid4().hex). In the loop: return "
+    nudge="make the id once, before the loop (uuid.uuid4().hex). In the loop: return "
     "client.call(event, {'id': message_id, 'data': data}, timeout=1); on "
     "socketio.exceptions.TimeoutError try again; on socketio.exceptions.BadNamespaceError "
     "time.sleep(1) and try again. After the loop, raise TimeoutError.",
@@ -161,7 +161,7 @@ def _check_deliver(
 
 @exercise(
     "10.2",
-    hint="inside ledger_server(), create the server and one set of ids for the whole server "
+    nudge="inside ledger_server(), create the server and one set of ids for the whole server "
     "(not one per sid). In 'async def store(sid, message)': if message['id'] is in the set, "
     "return 'duplicate'; otherwise add it and return 'stored'. Return the server.",
 )

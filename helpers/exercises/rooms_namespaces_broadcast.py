@@ -26,7 +26,7 @@ def _expect(person: Visitor, expected: list[list[Any]], why: str) -> None:
 
 @exercise(
     "08.1",
-    hint="a 'join' listener (sid, room) that awaits sio.enter_room(sid, room), and a 'say' "
+    nudge="a 'join' listener (sid, room) that awaits sio.enter_room(sid, room), and a 'say' "
     "listener (sid, data) that awaits sio.emit('said', data['text'], to=data['room'], "
     "skip_sid=sid). Start it with helpers.start_sio_server(sio, name='rooms').",
 )
@@ -94,7 +94,7 @@ def _expect_count(admin: Visitor, expected: int, situation: str) -> None:
 
 @exercise(
     "08.2",
-    hint="class Counter(socketio.AsyncNamespace) with 'async def on_count(self, sid):' that "
+    nudge="class Counter(socketio.AsyncNamespace) with 'async def on_count(self, sid):' that "
     "returns len(list(self.server.manager.get_participants('/chat', None))). Then "
     "counter_class = Counter (the class, not an instance).",
 )

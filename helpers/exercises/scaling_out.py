@@ -77,7 +77,7 @@ def _expect_redis_server(sio: object) -> None:
 
 @exercise(
     "13.1",
-    hint="def team_node(redis_url): import socketio inside it; sio = socketio.AsyncServer("
+    nudge="def team_node(redis_url): import socketio inside it; sio = socketio.AsyncServer("
     "async_mode='aiohttp', client_manager=socketio.AsyncRedisManager(redis_url)); a 'team' "
     "listener (sid, team) that awaits sio.enter_room(sid, team); a 'shout' listener (sid, data) "
     "that awaits sio.emit('shouted', data['text'], to=data['team'], skip_sid=sid); return sio.",
@@ -143,7 +143,7 @@ def _notice_node(redis_url):  # its source runs in a process: no annotations to 
 
 @exercise(
     "13.2",
-    hint="def notify(redis_url, user, text): import socketio inside it; "
+    nudge="def notify(redis_url, user, text): import socketio inside it; "
     "socketio.RedisManager(redis_url, write_only=True).emit('notice', text, to=user).",
 )
 def worker_notifies(notify: object) -> str:

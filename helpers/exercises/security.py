@@ -28,7 +28,7 @@ def _status(url: str, **options: object) -> int:
 
 @exercise(
     "11.1",
-    hint="def require_key(connection, request): if request.headers.get('X-Api-Key') == "
+    nudge="def require_key(connection, request): if request.headers.get('X-Api-Key') == "
     "'letmein', return None; otherwise return connection.respond(http.HTTPStatus.UNAUTHORIZED, "
     "'a valid key is required\\n'). (Better: compare with hmac.compare_digest.)",
 )
@@ -64,7 +64,7 @@ def _engineio_status(url: str, origin: str | None) -> int:
 
 @exercise(
     "11.2",
-    hint="sio = socketio.AsyncServer(async_mode='aiohttp', "
+    nudge="sio = socketio.AsyncServer(async_mode='aiohttp', "
     "cors_allowed_origins=['https://chat.example']); in @sio.event async def connect(sid, "
     "environ, auth): raise socketio.exceptions.ConnectionRefusedError('...') unless auth == "
     "{'token': 'letmein'}; return sio.",
@@ -115,7 +115,7 @@ def members(members_only: object) -> str:
 
 @exercise(
     "11.3",
-    hint="context = ssl.create_default_context(); ca.configure_trust(context); return context. "
+    nudge="context = ssl.create_default_context(); ca.configure_trust(context); return context. "
     "Leave verify_mode and check_hostname as they are.",
 )
 def trusting_client(client_context: object) -> str:

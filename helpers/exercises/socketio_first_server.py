@@ -72,7 +72,7 @@ def _must_be_refused(clients: list[Any], url: str, auth: object) -> None:
 
 @exercise(
     "07.1",
-    hint="in connect(sid, environ, auth), raise socketio.exceptions.ConnectionRefusedError('...') "
+    nudge="in connect(sid, environ, auth), raise socketio.exceptions.ConnectionRefusedError('...') "
     "unless auth is a dict with a 'name'; else keep names[sid] = auth['name']. A 'whoami' "
     "listener returns names[sid]. Start it with helpers.start_sio_server(sio, name='members').",
 )
@@ -132,7 +132,7 @@ def _subscribe(subscriber: tuple[str, Any], other: tuple[str, Any], topic: str) 
 
 @exercise(
     "07.2",
-    hint="a listener async def subscribe(sid, topic) that does await sio.emit('welcome', topic, "
+    nudge="a listener async def subscribe(sid, topic) that does await sio.emit('welcome', topic, "
     "to=sid). Start it with helpers.start_sio_server(sio, name='news').",
 )
 def welcome_one(service: object) -> str:
@@ -157,7 +157,7 @@ def welcome_one(service: object) -> str:
 
 @exercise(
     "07.3",
-    hint="in the 'greet' listener: name = await sio.call('name', to=sid, timeout=3), then "
+    nudge="in the 'greet' listener: name = await sio.call('name', to=sid, timeout=3), then "
     "return f'hello, {name}'. Start it with helpers.start_sio_server(sio, name='greeter').",
 )
 def asks_back(service: object) -> str:

@@ -18,7 +18,7 @@ _WANTED = wire.SocketPacket(2, "/game", 5, ["move", {"x": 1, "y": 2}])
 
 @exercise(
     "09.1",
-    hint="an Engine.IO message (4), then the Socket.IO EVENT (2), the namespace and a comma, "
+    nudge="an Engine.IO message (4), then the Socket.IO EVENT (2), the namespace and a comma, "
     "the ack id, and the JSON list of the event name and its argument.",
 )
 def move_packet(packet: object) -> str:
@@ -45,7 +45,7 @@ def move_packet(packet: object) -> str:
 
 @exercise(
     "09.2",
-    hint="websocket.recv() gives the open packet; send '40'; the next recv() is "
+    nudge="websocket.recv() gives the open packet; send '40'; the next recv() is "
     "'40{\"sid\":...}': json.loads what follows the '40' and return its 'sid'.",
 )
 def join_by_hand(join: Callable[[object], object]) -> str:

@@ -22,7 +22,7 @@ def _flag_names(answer: object) -> set[str]:
 
 @exercise(
     "02.1",
-    hint="tcp.packets is a list of the captured packets, oldest first (Python counts from 0), "
+    nudge="tcp.packets is a list of the captured packets, oldest first (Python counts from 0), "
     "and every packet has a .flags attribute.",
 )
 def second_packet_flags(answer: object) -> str:
@@ -42,7 +42,7 @@ def second_packet_flags(answer: object) -> str:
 
 @exercise(
     "02.2",
-    hint="the client's first data byte has relative seq 1 (the SYN used up 0), and an ack "
+    nudge="the client's first data byte has relative seq 1 (the SYN used up 0), and an ack "
     "number is the number of the next byte the receiver expects.",
 )
 def ack_after_two_sends(answer: object) -> str:
@@ -64,7 +64,7 @@ def ack_after_two_sends(answer: object) -> str:
 
 @exercise(
     "02.3",
-    hint="try to open a TCP connection to ('127.0.0.1', port) as the lesson did, and look at "
+    nudge="try to open a TCP connection to ('127.0.0.1', port) as the lesson did, and look at "
     "what create_connection() raises when nobody listens. Close what you open.",
 )
 def knock_checker(knock: object) -> str:
@@ -110,7 +110,7 @@ OSI_NAMES = {
 
 @exercise(
     "02.4",
-    hint="the TCP/IP model has four layers: 'link', 'internet', 'transport' and "
+    nudge="the TCP/IP model has four layers: 'link', 'internet', 'transport' and "
     "'application'. Fill in one of them for each protocol in the dictionary.",
 )
 def tcp_ip_layers(answer: object) -> str:

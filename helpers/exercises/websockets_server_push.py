@@ -30,7 +30,7 @@ def _connect(server: Service, **options: object):
 
 @exercise(
     "05.1",
-    hint="async def countdown(websocket): send '3', '2', '1' and 'liftoff' with "
+    nudge="async def countdown(websocket): send '3', '2', '1' and 'liftoff' with "
     "'await websocket.send(...)', without waiting for a message; returning from the handler "
     "closes with 1000. Then countdown_server = helpers.start_ws_server(countdown, "
     "name='countdown').",
@@ -103,7 +103,7 @@ def _check_silent_client_is_dropped(server: Service, limit: float) -> None:
 
 @exercise(
     "05.2",
-    hint="helpers.start_ws_server(name='watchdog', ping_interval=..., ping_timeout=...) with "
+    nudge="helpers.start_ws_server(name='watchdog', ping_interval=..., ping_timeout=...) with "
     "two numbers of seconds that add up to less than 2, such as 0.5 and 0.5.",
 )
 def watchdog(server: object) -> str:
@@ -128,7 +128,7 @@ def watchdog(server: object) -> str:
 
 @exercise(
     "05.3",
-    hint="max_size is the largest message a server accepts: "
+    nudge="max_size is the largest message a server accepts: "
     "helpers.start_ws_server(name='small', max_size=10).",
 )
 def small(server: object) -> str:
