@@ -9,6 +9,7 @@
     client = socket.create_connection(("127.0.0.1", port))
     tcp.show(until=3)        # SYN, SYN-ACK, ACK: the three-way handshake
     tcp.stop()
+    tcp.diagram()            # the same packets as a sequence diagram
 
 **How it captures.** On Linux, a program with root rights (strictly: the ``CAP_NET_RAW``
 capability) may open a *packet socket* (``AF_PACKET``), which receives a copy of every frame
@@ -43,9 +44,11 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from .diagram import Diagram, Message, choose_connections, name_clients
 
 __all__ = [
     "ICMP",
@@ -550,6 +553,25 @@ def show_layers(packet: Packet, *, per_line: int = 12) -> None:
                 print(f"  {chunk}")
 
 
+def _client_number(row: Row) -> int:
+    """1 for ``client → server`` (a lone client), N for ``client N → server``."""
+    client = next(end for end in row.direction.split(" → ") if end != "server")
+    return int(client.removeprefix("client").strip() or 1)
+
+
+def _message(row: Row, packet: Packet, clients: dict[int, str], server: str) -> Message:
+    """A table row as a diagram's arrow; its size is the whole frame, as captured."""
+    to_server = row.direction.endswith("→ server")
+    client = clients[_client_number(row)]
+    words = [row.what]
+    words += [] if row.seq is None else [f"seq={row.seq}"]
+    words += [] if row.ack is None else [f"ack={row.ack}"]
+    words += [f"len={row.length}"] if row.length else []
+    ends = (client, server) if to_server else (server, client)
+    detail = _data(row.data, 60) if row.length else ""
+    return Message(*ends, " ".join(words), len(packet.frame), detail, to_server=to_server)
+
+
 # --- Capturing (the only part that opens a socket) ----------------------------------------------
 
 
@@ -615,6 +637,41 @@ class Capture:
     def table(self) -> str:
         """The whole table so far, as text."""
         return table(self.rows)
+
+    def diagram(
+        self,
+        *,
+        connections: int | Iterable[int] | None = None,
+        first: int | None = None,
+        last: int | None = None,
+        client: str | None = None,
+        server: str = "server",
+    ) -> Diagram:
+        """The packets so far as a sequence diagram: one arrow per packet, labelled with its
+        flags, relative ``seq`` and ``ack`` and payload length (UDP and ICMP: what they
+        are), the payload below it, and the whole frame's size in bytes.
+
+        ``connections`` keeps some clients (numbered as the table numbers them, 1 for a
+        lone client); ``client`` and ``server`` rename the lifelines (a ``client`` name is
+        every client's); ``first``/``last`` keep that many packets from each end. A replay
+        draws the packets that :meth:`show` has revealed so far.
+        """
+        self._wait(None)
+        packets = self.packets
+        found = rows(packets, self.port)
+        numbers = sorted({_client_number(row) for row in found})
+        chosen = choose_connections(connections, numbers) if found else []
+        names = name_clients(client, chosen)
+        messages = [
+            _message(row, packet, names, server)
+            for row, packet in zip(found, packets, strict=True)
+            if _client_number(row) in names
+        ]
+        parties = (
+            [*dict.fromkeys(names.values()), server] if names else [client or "client", server]
+        )
+        empty = "(no packets yet: make the connection first; a replay shows them with show())"
+        return Diagram(messages, parties, first=first, last=last, empty=empty)
 
     def show(self, until: int | None = None) -> None:
         """Print the packets that arrived since the last ``show()``, numbered from the first.

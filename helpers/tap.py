@@ -6,6 +6,7 @@
         websocket.send("Hello")
         websocket.recv()
     tap.show("websocket")                      # the handshake, then every frame, decoded
+    tap.diagram("websocket")                   # the same exchange as a sequence diagram
 
 The client talks to the tap as if it were the server; the tap passes every chunk on
 unchanged and writes it down with its direction. Nothing is altered, so what you see is what
@@ -18,14 +19,24 @@ import asyncio
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 
 from . import wire
+from .diagram import PAUSE, Diagram, Message, choose_connections, name_clients
 from .eventlog import log
 from .lab import DEFAULT_HOST, Closer, Service, start_service
 
-__all__ = ["TO_CLIENT", "TO_SERVER", "Chunk", "Tap", "start_tap", "transcript"]
+__all__ = [
+    "TO_CLIENT",
+    "TO_SERVER",
+    "Chunk",
+    "Reading",
+    "Tap",
+    "diagram_of",
+    "start_tap",
+    "transcript",
+]
 
 TO_SERVER = "client → server"
 TO_CLIENT = "server → client"
@@ -110,12 +121,52 @@ class Tap:
         interleaving of the two can differ from run to run. It first waits until nothing has
         passed for ``wait`` seconds.
         """
-        if decode not in DECODERS:
-            raise ValueError(f"unknown decode {decode!r}: choose one of {', '.join(DECODERS)}")
+        _check_decode(decode)
         if only not in (None, TO_SERVER, TO_CLIENT):
             raise ValueError(f"only must be {TO_SERVER!r} or {TO_CLIENT!r}, not {only!r}")
         self._settle(wait)
         print(transcript(self.chunks, decode, only))
+
+    def diagram(
+        self,
+        decode: str = "websocket",
+        *,
+        connections: int | Iterable[int] | None = None,
+        first: int | None = None,
+        last: int | None = None,
+        client: str | Mapping[int, str] | None = None,
+        server: str = "server",
+        pause: float | None = PAUSE,
+        wait: float = 0.2,
+    ) -> Diagram:
+        """A sequence diagram of what passed: one arrow per message, read as ``decode`` reads it.
+
+        ``decode`` is as in :meth:`show`. The arrows carry the request or status line (with
+        the body's reading below), each frame, or each Socket.IO packet (with its frame
+        below), and their bytes on the wire. ``connections`` keeps some connections (a
+        number or a list, numbered as :meth:`show` numbers them). Each connection has a
+        client lifeline of its own (``client``, or ``client 1``, ``client 2``...) unless
+        ``client`` names the one client of them all or maps numbers to names; ``server``
+        names the other end. ``first``/``last`` keep that many messages from each end;
+        ``pause`` is the gap in seconds that gets a note. It first waits like :meth:`show`.
+
+        The arrows are in the order the tap passed the messages: where two connections or
+        directions race, that order can change from run to run (as in :meth:`show`).
+        In a notebook the diagram shows as a picture; ``print()`` it for the text.
+        """
+        _check_decode(decode)
+        self._settle(wait)
+        return diagram_of(
+            self.chunks,
+            decode,
+            connections=connections,
+            first=first,
+            last=last,
+            client=client,
+            server=server,
+            pause=pause,
+            started=self._recording.started,
+        )
 
     def _settle(self, wait: float, timeout: float = 3.0) -> None:
         deadline = time.monotonic() + timeout
@@ -202,6 +253,31 @@ async def _pump(
 # --- Reading a recording ------------------------------------------------------------------
 
 _INDENT = " " * (len(TO_SERVER) + 4)
+NOT_YET = "(nothing has passed through the tap: connect a client to tap.url first)"
+
+
+def _check_decode(decode: str) -> None:
+    if decode not in DECODERS:
+        raise ValueError(f"unknown decode {decode!r}: choose one of {', '.join(DECODERS)}")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One thing a reader found in a stream: a ``"head"`` (HTTP start line and headers), a
+    ``"body"``, a ``"frame"``, raw ``"bytes"``, an ``"invalid"`` frame, or the ``"end"``.
+
+    ``text`` is what :meth:`Tap.show` prints; ``label`` and ``detail`` are the one-line
+    versions on a diagram's arrow, ``size`` its bytes on the wire (``None`` for the end).
+    """
+
+    kind: str
+    text: str
+    size: int | None = None
+    label: str = ""
+    detail: str = ""
+
+
+_END = Reading("end", "end of stream", label="end of stream")
 
 
 def transcript(chunks: list[Chunk], decode: str, only: str | None = None) -> str:
@@ -210,45 +286,130 @@ def transcript(chunks: list[Chunk], decode: str, only: str | None = None) -> str
     if not chunks:
         return "(nothing has passed through the tap)"
     lines: list[str] = []
-    for number in sorted({chunk.connection for chunk in chunks}):
+    for number, readings in _connections(chunks, decode):
         lines.append(f"connection {number}")
-        reader = _READERS[decode]()
-        for direction, data in _merged(c for c in chunks if c.connection == number):
-            entries = reader.feed(direction, data)
+        for direction, reading, _ in readings:
             if only not in (None, direction):
                 continue
-            for entry in entries:
-                first, *rest = entry.splitlines() or [""]
-                lines.append(f"  {direction}  {first}")
-                lines.extend(_INDENT + line for line in rest)
+            first, *rest = reading.text.splitlines() or [""]
+            lines.append(f"  {direction}  {first}")
+            lines.extend(_INDENT + line for line in rest)
     return "\n".join(lines)
 
 
-def _merged(chunks: Iterator[Chunk]) -> Iterator[tuple[str, bytes]]:
-    """Join back-to-back chunks of one direction: how TCP cut them up is not the message."""
-    direction, data = None, b""
+def diagram_of(
+    chunks: list[Chunk],
+    decode: str,
+    *,
+    connections: int | Iterable[int] | None = None,
+    first: int | None = None,
+    last: int | None = None,
+    client: str | Mapping[int, str] | None = None,
+    server: str = "server",
+    pause: float | None = PAUSE,
+    started: float = 0.0,
+) -> Diagram:
+    """The sequence diagram of ``chunks`` (what :meth:`Tap.diagram` draws, which explains the
+    options). ``started`` is added to the chunks' times: a tap passes the
+    ``time.monotonic()`` of its start, so that the diagrams of several taps can be merged."""
+    _check_decode(decode)
+    if not chunks:
+        return Diagram([], [name_clients(client, [1])[1], server], empty=NOT_YET)
+    chosen = choose_connections(connections, sorted({c.connection for c in chunks}))
+    clients = name_clients(client, chosen)
+    if server in clients.values():
+        raise ValueError(f"the server and a client are both called {server!r}: rename one")
+    messages: list[Message] = []
+    for number, readings in _connections(chunks, decode):
+        if number in clients:
+            messages += _messages(readings, (clients[number], server), started)
+    messages.sort(key=lambda message: message.time or 0.0)
+    parties = [*dict.fromkeys(clients.values()), server]
+    return Diagram(messages, parties, first=first, last=last, pause=pause, empty=NOT_YET)
+
+
+def _connections(
+    chunks: list[Chunk], decode: str
+) -> Iterator[tuple[int, Iterator[tuple[str, Reading, float]]]]:
+    """Each connection's number, and its readings: (direction, reading, time), in order."""
+    for number in sorted({chunk.connection for chunk in chunks}):
+        yield number, _read(decode, [c for c in chunks if c.connection == number])
+
+
+def _read(decode: str, chunks: list[Chunk]) -> Iterator[tuple[str, Reading, float]]:
+    reader = _READERS[decode]()
+    for direction, data, when in _merged(chunks):
+        for reading in reader.feed(direction, data):
+            yield direction, reading, when
+
+
+def _merged(chunks: Iterable[Chunk]) -> Iterator[tuple[str, bytes, float]]:
+    """Join back-to-back chunks of one direction: how TCP cut them up is not the message.
+
+    Each piece comes with the time of its last chunk.
+    """
+    direction, data, when = None, b"", 0.0
     for chunk in chunks:
         if chunk.direction == direction and chunk.data:
-            data += chunk.data
+            data, when = data + chunk.data, chunk.time
             continue
         if direction is not None and data:
-            yield direction, data
-        direction, data = chunk.direction, chunk.data
+            yield direction, data, when
+        direction, data, when = chunk.direction, chunk.data, chunk.time
         if not chunk.data:
-            yield direction, b""
+            yield direction, b"", when
             direction = None
     if direction is not None and data:
-        yield direction, data
+        yield direction, data, when
+
+
+def _messages(
+    readings: Iterable[tuple[str, Reading, float]], ends: tuple[str, str], started: float
+) -> list[Message]:
+    """A connection's readings as a diagram's messages; an HTTP body joins its head's arrow.
+
+    ``ends`` names the client and the server; ``started`` is added to every time.
+    """
+    messages: list[Message] = []
+    heads: dict[str, int] = {}  # direction -> its latest head, while a body may follow
+    for direction, reading, when in readings:
+        head = heads.pop(direction, None)
+        if reading.kind == "body" and head is not None:
+            size = (messages[head].size or 0) + (reading.size or 0)
+            messages[head] = replace(messages[head], size=size, detail=reading.detail)
+            continue
+        if reading.kind == "head":
+            heads[direction] = len(messages)
+        to_server = direction == TO_SERVER
+        sender, receiver = ends if to_server else ends[::-1]
+        messages.append(
+            Message(
+                sender,
+                receiver,
+                reading.label,
+                reading.size,
+                reading.detail,
+                started + when,
+                to_server,
+                dashed=reading.kind == "end",
+            )
+        )
+    return messages
 
 
 class _Raw:
     """Hex and text, 16 bytes a line."""
 
-    def feed(self, direction: str, data: bytes) -> list[str]:
+    def feed(self, direction: str, data: bytes) -> list[Reading]:
         if not data:
-            return ["end of stream"]
+            return [_END]
         rows = [data[i : i + 16] for i in range(0, len(data), 16)]
-        return [f"{len(data)} bytes\n" + "\n".join(_hex_row(row) for row in rows)]
+        text = f"{len(data)} bytes\n" + "\n".join(_hex_row(row) for row in rows)
+        return [Reading("bytes", text, len(data), label=_bytes_label(data))]
+
+
+def _bytes_label(data: bytes, limit: int = 120) -> str:
+    return repr(data[:limit]) + ("…" if len(data) > limit else "")
 
 
 def _hex_row(row: bytes) -> str:
@@ -263,16 +424,16 @@ class _Http:
         self.buffers: dict[str, bytes] = {TO_SERVER: b"", TO_CLIENT: b""}
         self.body_left: dict[str, int | None] = {TO_SERVER: None, TO_CLIENT: None}
 
-    def feed(self, direction: str, data: bytes) -> list[str]:
+    def feed(self, direction: str, data: bytes) -> list[Reading]:
         if not data:
             rest = self.buffers[direction]
             self.buffers[direction] = b""
-            return ([self.body(rest)] if rest else []) + ["end of stream"]
+            return ([self.body(rest)] if rest else []) + [_END]
         self.buffers[direction] += data
         return self.messages(direction)
 
-    def messages(self, direction: str) -> list[str]:
-        entries = []
+    def messages(self, direction: str) -> list[Reading]:
+        entries: list[Reading] = []
         while True:
             buffer = self.buffers[direction]
             left = self.body_left[direction]
@@ -287,7 +448,8 @@ class _Http:
             if not found:
                 return entries
             self.buffers[direction] = rest
-            entries.append(head.decode("latin-1"))
+            start_line = head.partition(b"\r\n")[0].decode("latin-1")
+            entries.append(Reading("head", head.decode("latin-1"), len(head) + 4, start_line))
             self.body_left[direction] = self.after_head(direction, head)
             if self.body_left[direction] is None:  # the rest is not HTTP any more
                 return entries + self.after_upgrade(direction)
@@ -296,13 +458,14 @@ class _Http:
         """How many body bytes follow ``head`` (0 if none)."""
         return int(_header(head, "content-length") or 0)
 
-    def after_upgrade(self, direction: str) -> list[str]:
+    def after_upgrade(self, direction: str) -> list[Reading]:
         return []
 
-    def body(self, data: bytes) -> str:
+    def body(self, data: bytes) -> Reading:
         text = data.decode("utf-8", errors="replace")
         shown = text if len(text) <= 200 else text[:200] + "…"
-        return f"body, {len(data)} bytes: {shown!r}"
+        label = f"body, {len(data)} bytes"
+        return Reading("body", f"{label}: {shown!r}", len(data), label, f"body {shown!r}")
 
 
 def _header(head: bytes, name: str) -> str | None:
@@ -323,11 +486,11 @@ class _WebSocket(_Http):
         self.reset_after_message: set[str] = set()
         self.inflating: set[str] = set()
 
-    def feed(self, direction: str, data: bytes) -> list[str]:
+    def feed(self, direction: str, data: bytes) -> list[Reading]:
         if direction not in self.framing:
             return super().feed(direction, data)
         if not data:
-            return ["end of stream"]
+            return [_END]
         self.buffers[direction] += data
         return self.frames(direction)
 
@@ -349,11 +512,11 @@ class _WebSocket(_Http):
             if f"{side}_no_context_takeover" in extensions:
                 self.reset_after_message.add(direction)
 
-    def after_upgrade(self, direction: str) -> list[str]:
+    def after_upgrade(self, direction: str) -> list[Reading]:
         return self.frames(direction)
 
-    def frames(self, direction: str) -> list[str]:
-        entries = []
+    def frames(self, direction: str) -> list[Reading]:
+        entries: list[Reading] = []
         while self.buffers[direction]:
             buffer = self.buffers[direction]
             try:
@@ -362,11 +525,17 @@ class _WebSocket(_Http):
                 break
             except wire.ProtocolError as problem:
                 self.buffers[direction] = b""
-                entries.append(f"not a valid frame ({problem}): {buffer[:16].hex(' ')}")
+                label, start = f"not a valid frame ({problem})", buffer[:16].hex(" ")
+                entries.append(Reading("invalid", f"{label}: {start}", len(buffer), label, start))
                 break
             self.buffers[direction] = rest
-            entries.append(f"[{len(buffer) - len(rest)} bytes] {self.read(direction, frame)}")
+            entries.append(self.reading(direction, frame, len(buffer) - len(rest)))
         return entries
+
+    def reading(self, direction: str, frame: wire.Frame, size: int) -> Reading:
+        """A frame of ``size`` bytes on the wire, read aloud."""
+        described = self.read(direction, frame)
+        return Reading("frame", f"[{size} bytes] {described}", size, label=described)
 
     def read(self, direction: str, frame: wire.Frame) -> str:
         """``describe(frame)``, with a compressed message's payload inflated."""
@@ -389,24 +558,29 @@ class _WebSocket(_Http):
 class _SocketIO(_WebSocket):
     """Socket.IO: Engine.IO packets in polling bodies and in WebSocket frames, read aloud."""
 
-    def body(self, data: bytes) -> str:
+    def body(self, data: bytes) -> Reading:
         try:
             text = data.decode("utf-8")
             packets = text.split(wire.RECORD_SEPARATOR)
             readings = [wire.describe_packet(packet) for packet in packets]
         except (UnicodeDecodeError, wire.PacketError):
             return super().body(data)
-        return f"body, {len(data)} bytes: " + "\n".join(readings)
+        label = f"body, {len(data)} bytes"
+        shown = "\n".join(readings)
+        return Reading("body", f"{label}: {shown}", len(data), label, "; ".join(readings))
 
-    def read(self, direction: str, frame: wire.Frame) -> str:
-        reading = super().read(direction, frame)
+    def reading(self, direction: str, frame: wire.Frame, size: int) -> Reading:
+        """The frame, and the Engine.IO (and Socket.IO) packet it carries, if it is one: on a
+        diagram's arrow the packet is the label and the frame the line below."""
+        reading = super().reading(direction, frame, size)
         if frame.opcode not in (wire.TEXT, wire.BINARY) or frame.compressed or not frame.fin:
             return reading
-        payload = frame.payload if frame.opcode == wire.BINARY else frame.payload.decode()
         try:
-            return f"{reading}\n→ {wire.describe_packet(payload)}"
+            payload = frame.payload if frame.opcode == wire.BINARY else frame.payload.decode()
+            packet = wire.describe_packet(payload)
         except (UnicodeDecodeError, wire.PacketError):
             return reading
+        return Reading("frame", f"{reading.text}\n→ {packet}", size, packet, reading.label)
 
 
 _READERS: dict[str, Callable[[], _Raw | _Http]] = {
