@@ -260,6 +260,7 @@ WIDTH = 104
 CHAR = 7.25  # px per column: a 12 px monospace character
 PAD = 16  # px between the panel's edge and the drawing
 GUTTER = 76  # px right of the ladder, for the sizes
+SHOWN_WIDTH = 800  # px on the page at most: a notebook's output area next to its file browser
 NAME_HEIGHT = 26  # px of a party's name box
 FOOTER_AFTER = 12  # rows from which the names are repeated at the bottom
 MAX_NAME = 12  # characters of a party's name
@@ -535,8 +536,10 @@ def to_svg(placed: Layout) -> str:
     ``"arrow to-client"``), its size and its detail line. No ids, no scripts, no styles:
     only presentation attributes, which every renderer reads the same way."""
     width, height = _n(placed.width), _n(placed.height)
+    scale = min(1.0, SHOWN_WIDTH / placed.width)  # drawn on the grid, shown a little smaller
+    shown = f'width="{_n(placed.width * scale)}" height="{_n(placed.height * scale)}"'
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" {shown} '
         f'viewBox="0 0 {width} {height}" role="img" aria-label={quoteattr(placed.title)} '
         f'font-family="{SANS}">',
         f"<title>{escape(placed.title)}</title>",

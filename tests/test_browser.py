@@ -8,7 +8,9 @@ parts ``tests/sanitize.cfg`` marks as variable (such as ports) matching anything
 numbered from 0, counting Markdown cells. A lesson with browser clients in the page has more
 checks after the run (``AFTER_RUN``); a lesson this machine cannot run (lesson 13 without
 Redis) is skipped with the reason, as in the other notebook tests. A screenshot of each
-notebook goes to ``tests/artifacts/``.
+notebook goes to ``tests/artifacts/``. Where a cell was saved with a sequence diagram
+(``helpers.diagram``, an ``image/svg+xml`` output), the page must show it as a picture that
+loaded, and a screenshot scrolled to each such diagram goes there too.
 
 Without Chromium or playwright the test is skipped; with ``REQUIRE_BROWSER=1`` it fails.
 """
@@ -66,6 +68,7 @@ KERNEL_IDLE_TIMEOUT = 60.0
 RUN_TIMEOUT = 180.0
 POLL_MS = 250
 
+SVG_MIME = "image/svg+xml"  # how a sequence diagram (helpers.diagram) shows itself
 ALLOW_STDERR_TAG = "allow-stderr"
 STDERR_MIME = "application/vnd.jupyter.stderr"  # stream stderr *and* error tracebacks
 
@@ -343,6 +346,44 @@ def save_screenshot(page: pw.Page, stem: str) -> None:
     page.screenshot(path=ARTIFACTS / f"{stem}.png", full_page=True)
 
 
+# Sequence diagrams: JupyterLab renders an SVG output as an <img> with a data: URI.
+DIAGRAM_PICTURE = f".jp-OutputArea-output[data-mime-type='{SVG_MIME}'] img[src^='data:{SVG_MIME}']"
+
+# Whether a picture has loaded (decoded, with a size of its own), and its size on the page.
+PICTURE_JS = """img => ({
+  loaded: img.complete && img.naturalWidth > 0,
+  width: img.getBoundingClientRect().width,
+  height: img.getBoundingClientRect().height,
+})"""
+
+
+def saved_diagram(cell: Any) -> bool:
+    """Whether the cell was saved with a sequence diagram (an SVG output) to show."""
+    return any(SVG_MIME in output.get("data", {}) for output in cell.get("outputs", []))
+
+
+def diagram_problems(page: pw.Page, stem: str, cells: list[Any]) -> list[str]:
+    """Each cell saved with a diagram shows it as a picture that loaded, with a size on the
+    page; a screenshot scrolled to it goes to tests/artifacts/<stem>-diagram-N.png."""
+    problems = []
+    wanted = [index for index, cell in enumerate(cells) if saved_diagram(cell)]
+    for number, index in enumerate(wanted, start=1):
+        pictures = page.locator(".jp-NotebookPanel .jp-Cell").nth(index).locator(DIAGRAM_PICTURE)
+        if pictures.count() == 0:
+            problems.append(f"{label(index, cells[index])} shows no diagram picture")
+            continue
+        picture = pictures.first
+        picture.evaluate("img => img.scrollIntoView({block: 'center'})")
+        shown = picture.evaluate(PICTURE_JS)
+        if not (shown["loaded"] and shown["width"] > 0 and shown["height"] > 0):
+            problems.append(f"{label(index, cells[index])}: its diagram did not render: {shown}")
+        if not picture.is_visible():
+            problems.append(f"{label(index, cells[index])}: its diagram is not visible")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{stem}-diagram-{number}.png")
+    return problems
+
+
 def shutdown_kernel(server: LabServer, name: str) -> None:
     """End the notebook's session, which shuts its kernel down."""
     for session in server.api("GET", "api/sessions"):
@@ -487,6 +528,7 @@ def test_notebook_runs_in_jupyterlab(
         clear_and_run_all(page)
         shown = wait_until_finished(page, notebook, cells)
         after_run = AFTER_RUN.get(notebook.name, lambda page, name: [])(page, notebook.name)
+        after_run += diagram_problems(page, notebook.stem, cells)
     finally:
         save_screenshot(page, notebook.stem)
         page.close()
