@@ -1,22 +1,31 @@
 """Solutions to the "Your turn" exercises of lesson 12 (12_measured_comparison.ipynb).
 
-Try the exercises first. This file also runs on its own:
-python notebooks/solutions/12_measured_comparison.py
+Try the exercises first. Each block below can be pasted into the notebook's exercise cell;
+this file also runs on its own: python notebooks/solutions/12_measured_comparison.py
 """
 
 import json
-import statistics
+import time
+
+import websockets.asyncio.client
 
 import helpers
 
 
-# Exercise 12.1: medians, so that a rare slow round trip doesn't move the figure.
-def ratio(samples, floor):
-    """How many times the floor's median the samples' median is."""
-    return statistics.median(samples) / statistics.median(floor)
+# Exercise 12.1: one connection, and each round trip timed from its send to its answer.
+async def round_trips(url, count):
+    """The times, in seconds, of count round trips of "hello" on one connection to url."""
+    times = []
+    async with websockets.asyncio.client.connect(url, compression=None) as websocket:
+        for _ in range(count):
+            start = time.perf_counter()
+            await websocket.send("hello")
+            await websocket.recv()
+            times.append(time.perf_counter() - start)
+    return times
 
 
-helpers.check("12.1", ratio)
+helpers.check("12.1", round_trips)
 
 
 # Exercise 12.2: the Engine.IO message 4 + the Socket.IO EVENT 2 + compact JSON, in a masked frame.
@@ -29,3 +38,4 @@ def event_bytes(event, text):
 
 
 helpers.check("12.2", event_bytes)
+helpers.stop_all()
