@@ -10,21 +10,29 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from ..check import NotYet, exercise
+from ..check import TIMEOUT, NotYet, exercise
 from ..lab import Service
 
-TIMEOUT = 3  # seconds: every client call in these checks gives up after this long
 SERVICE_HINT = "helpers.show_events('chat') shows what your server did."
 
 Message = dict[str, Any]
 
 
+class _Silence(NotYet):
+    """A checker client waited in vain: no message of the kind it wanted came in time."""
+
+
 def _running_chat(service: object, variable: str) -> Service:
+    if callable(service) and not isinstance(service, Service):
+        raise NotYet(
+            f"this is a function; register it in HANDLERS (the running server uses it from the "
+            f"next message on), then put the running chat server in {variable}."
+        )
     if isinstance(service, Service) and service.stopped:
         raise NotYet(f"{service.name!r} has stopped: run the cell that starts chat_server again.")
     if not isinstance(service, Service):
@@ -52,12 +60,9 @@ class _Client:
             ) from None
 
     def send(self, **message: str) -> None:
-        try:
+        # A closed connection is reported by the next until(), with what it was waiting for.
+        with contextlib.suppress(ConnectionClosed):
             self.websocket.send(json.dumps(message))
-        except ConnectionClosed as closed:
-            raise NotYet(
-                f"{self.name}'s connection was closed ({closed}). {SERVICE_HINT}"
-            ) from None
 
     def until(self, wanted: Callable[[Message], bool], waiting_for: str) -> list[Message]:
         """Read messages until one is ``wanted``; return every message read, that one last."""
@@ -67,7 +72,7 @@ class _Client:
                 text = self.websocket.recv(timeout=TIMEOUT)
             except TimeoutError:
                 got = f"; it got {_listed(seen)}" if seen else ""
-                raise NotYet(
+                raise _Silence(
                     f"{self.name} waited {TIMEOUT} s for {waiting_for}{got}. {SERVICE_HINT}"
                 ) from None
             except ConnectionClosed as closed:
@@ -133,10 +138,19 @@ def _clients(service: Service, names: list[str], check: Callable[..., str]) -> s
 
 @exercise(
     "06.1",
-    nudge="in a plain def whisper(websocket, to, text), collect the connections whose name in "
-    "NAMES is `to` (a set comprehension over NAMES.items()); raise ValueError if there are "
-    "none, else broadcast() the whisper message to that set. Register it with "
-    "HANDLERS['whisper'] = whisper, then whispering_chat = chat_server.",
+    nudge="Add a message type the way the lesson added say and rename: a plain function that "
+    "finds the connections going by the name the message gives, among the names the server "
+    "keeps, and sends the whisper to them alone. Refuse an unknown name the way the other types "
+    "refuse a message, then register the function.",
+    hints=[
+        "A whisper goes to a set of connections, like a room does: the connections whose name "
+        "is the one in 'to'. When that set is empty, raise ValueError, and dispatch tells the "
+        "sender.",
+        "whisper takes the connection, to and text: a set comprehension over NAMES.items() "
+        "keeps the connections named to; if it is empty, raise ValueError; otherwise broadcast "
+        "json.dumps of the whisper message (type, from: the sender's name in NAMES, text) to "
+        "that set. Register it in HANDLERS under 'whisper'.",
+    ],
 )
 def whisper(service: object) -> str:
     server = _running_chat(service, "whispering_chat")
@@ -158,7 +172,8 @@ def _check_whisper(ada: _Client, bob: _Client, cy: _Client) -> str:
     if not whispers:
         raise NotYet(
             "ada-06 whispered 'psst' to bob-06, but bob-06 got no message of type 'whisper'. "
-            "(whisper must be a plain def, not async def: dispatch() does not await it.)"
+            "(If whisper is an async def, dispatch calls it but never awaits it, so its body "
+            "never runs: make it a plain def.)"
         )
     if len(whispers) > 1 or {key: whispers[0].get(key) for key in expected} != expected:
         raise NotYet(f"bob-06 got {_listed(whispers)}; expected one {json.dumps(expected)}.")
@@ -179,9 +194,17 @@ def _check_whisper(ada: _Client, bob: _Client, cy: _Client) -> str:
 
 @exercise(
     "06.2",
-    nudge="in a plain def who(websocket, room), sort the NAMES of the connections in "
-    "ROOMS.get(room, set()), and send the answer to the asker alone: broadcast() to the set "
-    "{websocket}. Register it with HANDLERS['who'] = who, then chat_with_who = chat_server.",
+    nudge="Answer a question to the one who asked, the way the chat's errors go to the sender "
+    "only: find the people in the room through the two dictionaries the server keeps, give "
+    "their names in alphabetical order, and register the new type.",
+    hints=[
+        "ROOMS gives the connections in a room (none, for a room nobody is in) and NAMES the "
+        "name of each connection. A plain function cannot await a send, but a broadcast to a "
+        "set that holds only the asker reaches the asker alone.",
+        "who takes the connection and room: the sorted NAMES of the connections in "
+        "ROOMS.get(room, set()), sent as json.dumps of the who message (type, room, names) "
+        "by broadcast to the set of just websocket. Register it in HANDLERS under 'who'.",
+    ],
 )
 def who(service: object) -> str:
     server = _running_chat(service, "chat_with_who")
@@ -201,12 +224,29 @@ def _ask_who(client: _Client, room: str, expected: list[str]) -> None:
                      f"expected {json.dumps(wanted)}.")  # fmt: skip
 
 
+def _unanswered(silence: _Silence, room: str, members: list[_Client]) -> NoReturn:
+    """Say why ben-06 got no answer (``silence``): did it go to the room's ``members``?"""
+    members[0].send(type="say", room=room, text="done")
+    if any(_of_type(member.said("done"), "who") for member in members):
+        raise NotYet(
+            f"ben-06 asked who is in {room!r}, and the answer went to the people in that room "
+            "instead of to ben-06, who asked: send it to the asker alone."
+        ) from None
+    raise NotYet(
+        f"{silence} (If who is an async def, dispatch calls it but never awaits it, so its body "
+        "never runs: make it a plain def.)"
+    ) from None
+
+
 def _check_who(zoe: _Client, amy: _Client, ben: _Client) -> str:
     room, other = "who-check", "who-other"
     zoe.join(room)
     amy.join(room)
     ben.join(other)
-    _ask_who(ben, room, ["amy-06", "zoe-06"])
+    try:
+        _ask_who(ben, room, ["amy-06", "zoe-06"])
+    except _Silence as silence:
+        _unanswered(silence, room, [amy, zoe])
     amy.send(type="say", room=room, text="done")
     for client in (amy, zoe):
         if _of_type(client.said("done"), "who"):

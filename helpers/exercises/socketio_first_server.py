@@ -1,96 +1,96 @@
-"""Lesson 07 exercises: a first Socket.IO server: auth, acknowledgements and emitting by sid."""
+"""Lesson 07 exercises: a first Socket.IO server: who may come in, an acknowledgement for the
+sender and an event for everyone else, and a server that asks a client back.
+
+Each check connects ``socketio.Client`` visitors to the learner's running server and
+disconnects them whatever happens (see ``visiting``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import socketio
 
-from ..check import NotYet, exercise, running_service, visiting
-
-TIMEOUT = 3  # seconds: every client call in these checks gives up after this long
-QUIET = 0.5  # seconds a client listens to be sure that an event does NOT come
+from ..check import QUIET, TIMEOUT, NotYet, Visitor, exercise, running_service, visiting, wait_until
+from ..lab import Service
 
 
-def _client(clients: list[Any], **handlers: Callable[..., Any]) -> tuple[socketio.Client, list]:
-    """A socketio.Client (kept in ``clients``) with ``handlers``; also returns the list
-    that collects what its ``connect_error`` listener receives."""
-    client = socketio.Client(reconnection=False)
-    refusals: list[object] = []
-    client.on("connect_error", refusals.append)
-    for event, handler in handlers.items():
-        client.on(event, handler)
-    clients.append(client)
-    return client, refusals
-
-
-def _connect(client: socketio.Client, url: str, auth: object) -> None:
-    try:
-        client.connect(url, auth=auth, wait_timeout=TIMEOUT)
-    except socketio.exceptions.ConnectionError as error:
+def _server(answer: object, name: str) -> Service:
+    """``answer`` as the running Socket.IO server ``name``."""
+    start = f"helpers.start_sio_server(sio, name={name!r})"
+    if isinstance(answer, socketio.AsyncServer):
         raise NotYet(
-            f"a client with auth={auth!r} could not connect ({error}). Does your connect "
-            "listener accept it?"
-        ) from None
+            f"this is the server object itself, not running yet: start it with {start} and "
+            "pass the Service that call returns."
+        )
+    return running_service(answer, start, "Socket.IO")
 
 
-def _call(client: socketio.Client | socketio.SimpleClient, event: str, what: str) -> object:
-    try:
-        return client.call(event, timeout=TIMEOUT)
-    except socketio.exceptions.TimeoutError:
-        raise NotYet(
-            f"{what} called '{event}' and got no acknowledgement within {TIMEOUT} s. Is there a "
-            f"listener for '{event}', and does it return a value?"
-        ) from None
-    except Exception as error:
-        raise NotYet(
-            f"{what} calling '{event}' failed ({type(error).__name__}: {error})."
-        ) from None
+def _visitor(clients: list[Any], url: str, name: str) -> Visitor:
+    """A connected visitor called ``name`` (sent as auth), disconnected after the check."""
+    visitor = Visitor(name)
+    clients.append(visitor)
+    visitor.connect(url)
+    return visitor
 
 
 # --- 07.1 ----------------------------------------------------------------------------------
 
 
 def _must_be_refused(clients: list[Any], url: str, auth: object) -> None:
-    client, refusals = _client(clients)
+    client = socketio.Client(reconnection=False)
+    refusals: list[object] = []
+    client.on("connect_error", refusals.append)
+    clients.append(client)
     try:
         client.connect(url, auth=auth, wait_timeout=TIMEOUT)
     except socketio.exceptions.ConnectionError:
         if not refusals:
             raise NotYet(
-                f"a client with auth={auth!r} got no answer at all: the connect listener must "
-                "raise socketio.exceptions.ConnectionRefusedError, not another error (auth "
-                "may be None)."
+                f"a client with auth={auth!r} was turned away without a message: the connect "
+                "listener failed with an error instead of refusing the client. Remember that "
+                "auth may be None."
             ) from None
         return
     raise NotYet(
-        f"a client with auth={auth!r} was let in. In connect(sid, environ, auth), raise "
-        "socketio.exceptions.ConnectionRefusedError(...) when auth has no 'name'."
+        f"a client with auth={auth!r} was let in. The connect listener must refuse every client "
+        "whose auth has no 'name', as the lesson's guarded server refused a wrong token."
     )
 
 
 @exercise(
     "07.1",
-    nudge="in connect(sid, environ, auth), raise socketio.exceptions.ConnectionRefusedError('...') "
-    "unless auth is a dict with a 'name'; else keep names[sid] = auth['name']. A 'whoami' "
-    "listener returns names[sid]. Start it with helpers.start_sio_server(sio, name='members').",
+    nudge="Turn clients away at the door the way the lesson's guarded server did, but look for a "
+    "name instead of a token; remember each member's name by the client's session id, as the "
+    "lobby did, and answer whoami from there.",
+    hints=[
+        "The connect listener sees auth, which may be None, a dict without 'name', or a good "
+        "dict. Refuse the first two by raising; a listener's return value is the "
+        "acknowledgement a caller gets.",
+        "Raise socketio.exceptions.ConnectionRefusedError in connect unless auth is a dict with "
+        "a 'name', and keep a dict from sid to that name; the whoami listener returns the name "
+        "stored for its sid. Start it with helpers.start_sio_server(sio, name='members').",
+    ],
 )
-def members_only(service: object) -> str:
-    server = running_service(service, "helpers.start_sio_server(sio, name='members')", "Socket.IO")
+def members_only(answer: object) -> str:
+    server = _server(answer, "members")
     with visiting(server) as clients:
         for auth in (None, {}, {"nickname": "ada"}):
             _must_be_refused(clients, server.url, auth)
-        ada, _ = _client(clients)
-        _connect(ada, server.url, {"name": "ada"})
-        grace, _ = _client(clients)
-        _connect(grace, server.url, {"name": "grace"})
-        for client, name in ((grace, "grace"), (ada, "ada")):
-            answer = _call(client, "whoami", f"a client that connected as {name!r}")
-            if answer != name:
+        ada = _visitor(clients, server.url, "ada")
+        grace = _visitor(clients, server.url, "grace")
+        for visitor in (grace, ada):
+            answer = visitor.call("whoami")
+            if answer is None:
                 raise NotYet(
-                    f"a client that connected with auth={{'name': {name!r}}} called 'whoami' "
-                    f"and got {answer!r}. Keep each client's name by its sid (a dict)."
+                    f"{visitor.name} called 'whoami' and its acknowledgement was None: the "
+                    "answer a caller gets is what the listener returns."
+                )
+            if answer != visitor.name:
+                raise NotYet(
+                    f"a client that connected with auth={visitor.auth} called 'whoami' and got "
+                    f"{answer!r}. Keep each client's name by its sid, so that every member gets "
+                    "its own."
                 )
     return "Clients without a name are refused, and 'whoami' tells each member its own name."
 
@@ -98,90 +98,125 @@ def members_only(service: object) -> str:
 # --- 07.2 ----------------------------------------------------------------------------------
 
 
-def _welcome(client: socketio.SimpleClient, timeout: float) -> list | None:
-    """The next 'welcome' event this client receives within ``timeout`` s, or None."""
-    try:
-        while True:
-            event = client.receive(timeout=timeout)
-            if event and event[0] == "welcome":
-                return event
-    except socketio.exceptions.TimeoutError:
-        return None
+def _add(visitor: Visitor, number: int) -> int | float:
+    """Call 'add' with ``number``; the acknowledgement, which must be a number."""
+    total = visitor.call("add", number)
+    said = f"{visitor.name} called 'add' with {number} and the acknowledgement was {total!r}"
+    if total is None:
+        raise NotYet(f"{said}: the answer a caller gets is what the listener returns.")
+    if not isinstance(total, int | float) or isinstance(total, bool):
+        raise NotYet(f"{said}, a {type(total).__name__}: keep the total as a number.")
+    return total
 
 
-def _subscribe(subscriber: tuple[str, Any], other: tuple[str, Any], topic: str) -> None:
-    (name, client), (other_name, other_client) = subscriber, other
-    client.emit("subscribe", topic)
-    got = _welcome(client, TIMEOUT)
-    if got is None:
-        raise NotYet(
-            f"{name} emitted 'subscribe' with {topic!r} and got no 'welcome' event within "
-            f"{TIMEOUT} s. Emit it from the 'subscribe' listener with to=sid."
-        )
-    if got != ["welcome", topic]:
-        raise NotYet(
-            f"{name} subscribed to {topic!r} and got {got!r}; expected ['welcome', {topic!r}]."
-        )
-    stray = _welcome(other_client, QUIET)
-    if stray is not None:
-        raise NotYet(
-            f"{name} subscribed, and {other_name} got {stray!r} too. Send 'welcome' to the "
-            "subscriber only: sio.emit('welcome', topic, to=sid)."
-        )
+def _told(visitor: Visitor, total: object, adder: str) -> None:
+    """``visitor`` must receive the event 'total' with ``total`` (after ``adder`` added)."""
+    wanted = ["total", total]
+    if wait_until(lambda: wanted in visitor.inbox):
+        return
+    got = f"it got {visitor.inbox}" if visitor.inbox else "it got no event at all"
+    raise NotYet(
+        f"{adder} added, and {visitor.name} was not told: {got}, and no {wanted} within "
+        f"{TIMEOUT} s. (On an AsyncServer, emit is a coroutine: without await it sends nothing.)"
+    )
+
+
+def _not_told_twice(added: list[tuple[Visitor, object]]) -> None:
+    """No visitor that ``added`` (and got its total as an acknowledgement) gets a 'total' event
+    with that total as well."""
+    if not wait_until(lambda: any(["total", t] in v.inbox for v, t in added), timeout=QUIET):
+        return
+    visitor, total = next((v, t) for v, t in added if ["total", t] in v.inbox)
+    raise NotYet(
+        f"{visitor.name} got {['total', total]} as an event too, on top of the acknowledgement "
+        "that already told it the total. Tell everyone else: the lesson's table of receivers "
+        "has a way to skip the sender."
+    )
 
 
 @exercise(
     "07.2",
-    nudge="a listener async def subscribe(sid, topic) that does await sio.emit('welcome', topic, "
-    "to=sid). Start it with helpers.start_sio_server(sio, name='news').",
+    nudge="Two audiences, two ways of answering: the client that adds gets the new total as the "
+    "acknowledgement of its event, and every other client hears about it through an event, "
+    "as the lesson's hello listener told the others about a newcomer.",
+    hints=[
+        "Keep the total outside the listener, so that it outlives one call and every client "
+        "adds to the same one. The listener's return value goes to the caller alone; an emit "
+        "goes to whoever its arguments choose.",
+        "In an async listener for 'add', add the number to the total, await sio.emit of "
+        "'total' with the new total and skip_sid=sid, then return the new total.",
+    ],
 )
-def welcome_one(service: object) -> str:
-    server = running_service(service, "helpers.start_sio_server(sio, name='news')", "Socket.IO")
+def shared_counter(answer: object) -> str:
+    server = _server(answer, "counter")
     with visiting(server) as clients:
-        readers = []
-        for name in ("ada", "bob"):
-            client = socketio.SimpleClient(reconnection=False)
-            clients.append(client)
-            try:
-                client.connect(server.url, auth={"name": name}, wait_timeout=TIMEOUT)
-            except socketio.exceptions.ConnectionError as error:
-                raise NotYet(f"a client could not connect to {server.url} ({error}).") from None
-            readers.append((name, client))
-        _subscribe(readers[0], readers[1], "weather")
-        _subscribe(readers[1], readers[0], "sports")
-    return "Each subscriber got its own 'welcome', and the other client got nothing."
+        ada = _visitor(clients, server.url, "ada")
+        bob = _visitor(clients, server.url, "bob")
+        first = _add(ada, 2)
+        _told(bob, first, "ada")
+        second = _add(bob, 3)
+        if second != first + 3:
+            again = " The total started over: keep it outside the listener." if second == 3 else ""
+            raise NotYet(
+                f"ada added 2 and got {first}, then bob added 3 and got {second}, not "
+                f"{first + 3}.{again}"
+            )
+        _told(ada, second, "bob")
+        _not_told_twice([(ada, first), (bob, second)])
+    return (
+        f"ada added 2 and got {first}, bob was told ['total', {first}]; bob added 3 and got "
+        f"{second}, ada was told. Nobody heard their own total twice."
+    )
 
 
 # --- 07.3 ----------------------------------------------------------------------------------
 
 
+def _greeting(clients: list[Any], url: str, name: str) -> None:
+    """A visitor whose 'name' listener answers ``name`` calls 'greet'."""
+    asked: list[tuple] = []
+
+    def answer(*data: object) -> str:
+        asked.append(data)
+        return name
+
+    visitor = Visitor(name)
+    visitor.client.on("name", answer)
+    clients.append(visitor)
+    visitor.connect(url)
+    reply = visitor.call("greet")
+    said = f"a client whose 'name' listener answers {name!r} called 'greet' and got {reply!r}"
+    if "coroutine object" in str(reply):
+        raise NotYet(f"{said}: sio.call is a coroutine, and without await it never asks.")
+    if not asked:
+        raise NotYet(
+            f"{said}, and its 'name' listener never ran: the 'greet' listener must ask the "
+            "client, the way the lesson's server asked dan its question."
+        )
+    if reply == "hello, None":
+        raise NotYet(
+            f"{said}: the client was asked, but the server did not wait for its answer. emit "
+            "never waits; call does, and returns the client's acknowledgement."
+        )
+    if reply != f"hello, {name}":
+        raise NotYet(f"{said}; expected 'hello, {name}'.")
+
+
 @exercise(
     "07.3",
-    nudge="in the 'greet' listener: name = await sio.call('name', to=sid, timeout=3), then "
-    "return f'hello, {name}'. Start it with helpers.start_sio_server(sio, name='greeter').",
+    nudge="Inside the listener for greet, turn the tables: the server asks the client a question "
+    "and waits for its acknowledgement, as the lesson's server asked dan what 6 times 7 is, "
+    "then answers greet with what it heard.",
+    hints=[
+        "Only one of the server's ways to send waits for an answer; use it on the client that "
+        "sent greet (its sid), and give it a timeout.",
+        "In the async greet listener, await sio.call of 'name' with to=sid and timeout=3, then "
+        "return 'hello, ' followed by the answer.",
+    ],
 )
-def asks_back(service: object) -> str:
-    server = running_service(service, "helpers.start_sio_server(sio, name='greeter')", "Socket.IO")
+def asks_back(answer: object) -> str:
+    server = _server(answer, "greeter")
     with visiting(server) as clients:
         for name in ("ada", "grace"):
-            asked: list[tuple] = []
-
-            def answer(*data: object, name: str = name, asked: list = asked) -> str:
-                asked.append(data)
-                return name
-
-            client, _ = _client(clients, name=answer)
-            _connect(client, server.url, None)
-            reply = _call(client, "greet", f"a client that answers 'name' with {name!r}")
-            if not asked:
-                raise NotYet(
-                    f"the client's 'name' listener never ran, and 'greet' was acknowledged with "
-                    f"{reply!r}. Inside the 'greet' listener, ask the client with "
-                    "await sio.call('name', to=sid) and use its answer."
-                )
-            if reply != f"hello, {name}":
-                raise NotYet(
-                    f"a client that answers 'name' with {name!r} called 'greet' and got "
-                    f"{reply!r}; expected 'hello, {name}'."
-                )
+            _greeting(clients, server.url, name)
     return "Your server asks each client for its name, and greets it by the answer."

@@ -1,7 +1,7 @@
 """Solutions to the "Your turn" exercises of lesson 06 (06_broadcast_and_chat_by_hand.ipynb).
 
 Try the exercises first. In the notebook, the chat server is already running: only the
-whisper() and who() functions and their HANDLERS lines go into the exercise cells. This file
+two exercise blocks at the end of this file go into the exercise cells. This file
 also runs on its own, so it starts with the lesson's chat server:
 python notebooks/solutions/06_broadcast_and_chat_by_hand.py
 """
@@ -101,9 +101,8 @@ ROOMS = {}  # room name -> the set of connections in it
 NAMES = {}  # connection -> the name its user goes by
 
 
-# --- Exercise 06.1: whisper to the connections with a name, and to no one else --------------
-
-
+# Exercise 06.1: whisper to the connections with a name, and to no one else. A plain def, like
+# the other types: broadcast() needs no await, and dispatch() does not await what it calls.
 def whisper(websocket, to, text):
     targets = {connection for connection, name in NAMES.items() if name == to}
     if not targets:
@@ -118,9 +117,7 @@ whispering_chat = chat_server
 helpers.check("06.1", whispering_chat)
 
 
-# --- Exercise 06.2: who is in a room, answered to the asker alone ----------------------------
-
-
+# Exercise 06.2: who is in a room, answered to the asker alone: a broadcast to the set of one.
 def who(websocket, room):
     names = sorted(NAMES[connection] for connection in ROOMS.get(room, set()))
     broadcast({websocket}, json.dumps({"type": "who", "room": room, "names": names}))

@@ -35,18 +35,23 @@ members = helpers.start_sio_server(members_sio, name="members")
 helpers.check("07.1", members)
 
 
-# Exercise 07.2: 'subscribe' sends 'welcome' with the topic to the subscriber only.
-news_sio = socketio.AsyncServer(async_mode="aiohttp")
+# Exercise 07.2: one total for every client. The client that adds gets it as the
+# acknowledgement (the return value); the others get a 'total' event (skip_sid: not the sender).
+counter_sio = socketio.AsyncServer(async_mode="aiohttp")
+total = 0
 
 
-@news_sio.event
-async def subscribe(sid, topic):
-    await news_sio.emit("welcome", topic, to=sid)
+@counter_sio.event
+async def add(sid, number):
+    global total
+    total += number
+    await counter_sio.emit("total", total, skip_sid=sid)
+    return total
 
 
-news = helpers.start_sio_server(news_sio, name="news")
+counter_server = helpers.start_sio_server(counter_sio, name="counter")
 
-helpers.check("07.2", news)
+helpers.check("07.2", counter_server)
 
 
 # Exercise 07.3: 'greet' asks the client for its name, then acknowledges with a greeting.
