@@ -156,9 +156,9 @@ _LIBRARIES = ("websockets", "engineio", "socketio", "aiohttp", "asyncio")
 
 @contextlib.contextmanager
 def visiting(server: Service) -> Iterator[list[Any]]:
-    """Yield a list for a checker's clients. Afterwards disconnect them all and take the
-    events of ``server`` their visit caused, so they stay out of the learner's next
-    ``show_events()``; if the check failed and the server logged a library error (a
+    """Yield a list for a checker's clients (Socket.IO or websockets). Afterwards disconnect
+    them all and take the events of ``server`` their visit caused, so they stay out of the
+    learner's next ``show_events()``; if the check failed and the server logged a library error (a
     listener that raised), add it to the hint, since the learner would not see it otherwise."""
     clients: list[Any] = []
     problem: NotYet | None = None
@@ -167,9 +167,9 @@ def visiting(server: Service) -> Iterator[list[Any]]:
     except NotYet as reason:
         problem = reason
     finally:
-        for client in clients:
+        for client in clients:  # Socket.IO clients disconnect(), websockets clients close()
             with contextlib.suppress(Exception):  # the check is over: a failed goodbye is fine
-                client.disconnect()
+                (getattr(client, "disconnect", None) or client.close)()
         taken = events(server.name)
     if problem is not None:
         errors = [e for e in taken if e.name.split(".")[0] in _LIBRARIES]
