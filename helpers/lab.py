@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import difflib
 import errno
 import inspect
@@ -31,6 +32,7 @@ Opener = Callable[[], Awaitable[tuple[int, Closer]]]
 DEFAULT_HOST = "127.0.0.1"
 START_TIMEOUT = 10.0
 STOP_GRACE = 1.0  # seconds a server waits for its clients to close before cutting them off
+SHUTDOWN_TIMEOUT = 5.0  # seconds the interpreter's exit waits for the lab's loop to close
 
 
 class PortInUseError(OSError):
@@ -88,7 +90,9 @@ def _lab_loop() -> asyncio.AbstractEventLoop:
             _loop = asyncio.new_event_loop()
             _loop.set_task_factory(Task.factory)
             _loop.set_exception_handler(_log_loop_error)
-            _thread = threading.Thread(target=_loop.run_forever, name="helpers-lab", daemon=True)
+            _thread = threading.Thread(
+                target=_run_lab_loop, args=(_loop,), name="helpers-lab", daemon=True
+            )
             _thread.start()
             eventlog.capture_asyncio_logs(_thread)
         assert _loop is not None
@@ -252,14 +256,62 @@ def status() -> None:
         print(f"{name:<{widths[0]}}  {kind:<{widths[1]}}  {url}")
 
 
+def _run_lab_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """The lab thread: run ``loop`` until it is stopped, then close it as ``asyncio.run()``
+    does, so that no task, async generator or executor thread is left to the interpreter's exit
+    (where a half-finished coroutine prints ``Exception ignored in: ...`` to standard error)."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        try:
+            _cancel_all_tasks(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(_shutdown_default_executor(loop))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel the tasks still pending on ``loop`` and let them finish (their ``finally``
+    clauses run), giving them ``STOP_GRACE`` seconds; log any that failed."""
+    pending = asyncio.all_tasks(loop)
+    if not pending:
+        return
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.wait(pending, timeout=STOP_GRACE))
+    for task in pending:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            loop.call_exception_handler(
+                {
+                    "message": "a lab task raised an exception while the lab shut down",
+                    "exception": task.exception(),
+                    "task": task,
+                }
+            )
+
+
+async def _shutdown_default_executor(loop: asyncio.AbstractEventLoop) -> None:
+    """``loop.shutdown_default_executor()``, waiting at most ``STOP_GRACE`` seconds for its
+    threads (Python 3.12 has a timeout argument for this, 3.11 has not).
+
+    At the interpreter's exit, Python 3.12.0 and 3.12.1 refuse to start the thread it needs
+    (``RuntimeError``); there ``concurrent.futures`` has joined the executor's threads already,
+    before the exit handlers run, so nothing is left to wait for."""
+    with contextlib.suppress(TimeoutError, RuntimeError):
+        await asyncio.wait_for(asyncio.shield(loop.shutdown_default_executor()), STOP_GRACE)
+
+
 def _shutdown() -> None:
-    """At interpreter exit: stop every service, then the loop and its thread."""
+    """At interpreter exit: stop every service, then the loop (which closes it) and its thread."""
     try:
         stop_all()
     finally:
         if _loop is not None and _thread is not None and _thread.is_alive():
             _loop.call_soon_threadsafe(_loop.stop)
-            _thread.join(timeout=2)
+            _thread.join(timeout=SHUTDOWN_TIMEOUT)
 
 
 atexit.register(_shutdown)

