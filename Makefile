@@ -11,7 +11,7 @@ PINS   := constraints.txt
 # pytest-xdist workers for `make test` (JOBS=0: one process, as `pytest` alone runs them).
 JOBS   ?= 2
 
-.PHONY: lab test test-light test-embedded-broker site setup setup-test pins lint format clean
+.PHONY: lab test test-light test-embedded-broker site coverage setup setup-test pins lint format clean
 
 # Jupyter refuses to run as root (as in many containers) unless told it is on purpose.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -41,6 +41,16 @@ test-embedded-broker: setup-test
 # executed. mermaid and KaTeX, which the pages load, are pinned in tools/site/package-lock.json.
 site: $(VENV)/.site-installed tools/site/node_modules/.package-lock.json
 	$(BIN)/python tools/site/build.py --out _site
+
+# Branch coverage of the exercise checkers (helpers/exercises/): every solution, run as a
+# learner runs it, and the wrong answers of tests/exercises/.
+COVERAGE := $(BIN)/python -m coverage run --parallel-mode --branch --source=helpers.exercises
+coverage: setup-test
+	rm -f .coverage .coverage.*
+	for solution in notebooks/solutions/[0-9][0-9]_*.py; do $(COVERAGE) $$solution >/dev/null || exit 1; done
+	$(COVERAGE) -m pytest -o addopts= -p no:cacheprovider -q tests/exercises tests/test_exercises.py
+	$(BIN)/python -m coverage combine --quiet
+	$(BIN)/python -m coverage report --skip-empty
 
 setup: $(VENV)/.lab-installed
 setup-test: $(VENV)/.test-installed
