@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
+import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import socketio
 
-from ..check import NotYet, exercise, function_answer
+from ..check import QUIET, NotYet, exercise, function_answer, wait_until
 from ..eventlog import events
 from ..servers import start_sio_server
 
@@ -66,13 +68,26 @@ def _copies_say(copies: list[object]) -> str:
 
 @exercise(
     "10.1",
-    nudge="make the id once, before the loop (uuid.uuid4().hex). In the loop: return "
-    "client.call(event, {'id': message_id, 'data': data}, timeout=1); on "
-    "socketio.exceptions.TimeoutError try again; on socketio.exceptions.BadNamespaceError "
-    "time.sleep(1) and try again. After the loop, raise TimeoutError.",
+    nudge="Make delivery at least once, as the lesson's deliver did, but let the function build "
+    "the message itself: give it an id that stays the same however many times it is sent, and "
+    "keep sending until an acknowledgement comes or the attempts run out.",
+    hints=[
+        "Two failures must lead to another attempt: an acknowledgement that does not come in "
+        "time, and a client that is not connected at this moment. Every attempt must carry the "
+        "same id, or the server cannot tell a retry from a new message.",
+        "Build the dict of an id and the data once, before the loop (uuid4's hex makes a good "
+        "id). In a loop of attempts, return what the client's call gives back, with a timeout "
+        "of 1 s; on socketio.exceptions.TimeoutError try again, on BadNamespaceError sleep a "
+        "second first. After the loop, raise TimeoutError.",
+    ],
 )
 def retrying_deliver(deliver: object) -> str:
     function_answer(deliver, "deliver")
+    if inspect.iscoroutinefunction(deliver):
+        raise NotYet(
+            "deliver is an async def, but the check passes it a socketio.Client, the "
+            "synchronous client, whose call() waits and returns the ack: write a plain def."
+        )
     sio = socketio.AsyncServer(async_mode="aiohttp")
     copies: list[object] = []  # every copy the server received, in order
     lose = {"mode": "first"}  # "first": drop each id's first copy; "all": never ack
@@ -103,6 +118,17 @@ def retrying_deliver(deliver: object) -> str:
         events("check-10.1", settle=0.05)
 
 
+def _first_failure(error: BaseException) -> str:
+    """What to say when deliver() raised while the server lost only the first ack."""
+    if isinstance(error, socketio.exceptions.TimeoutError | socketio.exceptions.BadNamespaceError):
+        return (
+            f"deliver() raised {_name(error)}. The server drops the first copy's ack on purpose, "
+            "and the client reconnects: catch socketio.exceptions.TimeoutError (no ack came) "
+            "and BadNamespaceError (not connected again yet), and send the same message again."
+        )
+    return f"deliver() raised {_name(error)}. That is a mistake in its own code, not a lost ack."
+
+
 def _check_deliver(
     deliver: Callable[..., Any], client: socketio.Client, copies: list[object], lose: dict
 ) -> str:
@@ -113,17 +139,18 @@ def _check_deliver(
             f"deliver() was still running after {_RUN:g} s: give each client.call a timeout of "
             "1 s, and stop after attempts tries."
         )
-    if not copies and kind == "returned" and value is None:
-        raise NotYet("deliver() returned None and sent nothing: write its body in place of the ...")
+    wait_until(lambda: copies, timeout=QUIET)  # an emit may still be on its way
+    if not copies and kind == "returned":
+        if value is None:
+            raise NotYet(
+                "deliver() returned None and sent nothing: write its body in place of the ..."
+            )
+        raise NotYet(f"deliver() returned {value!r} without sending anything to the server.")
     problem = _copies_say(copies)
     if problem:
         raise NotYet(problem)
     if kind == "raised":
-        raise NotYet(
-            f"deliver() raised {_name(value)}. The server drops the first "
-            "copy's ack on purpose: catch socketio.exceptions.TimeoutError (no ack) and "
-            "BadNamespaceError (not connected yet), and send the same message again."
-        )
+        raise NotYet(_first_failure(value))
     if len(copies) < 2:
         raise NotYet(
             f"the server received one copy and its ack was lost, yet deliver() returned "
@@ -161,13 +188,25 @@ def _check_deliver(
 
 @exercise(
     "10.2",
-    nudge="inside ledger_server(), create the server and one set of ids for the whole server "
-    "(not one per sid). In 'async def store(sid, message)': if message['id'] is in the set, "
-    "return 'duplicate'; otherwise add it and return 'stored'. Return the server.",
+    nudge="Build the other half of at-least-once delivery, the server that recognises a copy: "
+    "it stores each message id once and acknowledges every copy, and it must recognise a copy "
+    "even when the retry comes over a new connection, as the lesson's ledger did.",
+    hints=[
+        "The server needs a memory of the ids it has stored. Ask where that memory lives: it "
+        "must outlive one call of the handler, and be shared by every connection, since a retry "
+        "after a reconnect comes with a new sid.",
+        "In ledger_server(), create the server and one set of ids next to it (not inside the "
+        "handler, not one per sid). The async store handler checks the message's id against "
+        "the set: if it is there, return 'duplicate'; if not, add it and return 'stored'. "
+        "Return the server at the end.",
+    ],
 )
 def dedup_server(ledger_server: object) -> str:
     function_answer(ledger_server, "ledger_server")
-    sio = ledger_server()
+    try:
+        sio = ledger_server()  # type: ignore[operator]
+    except Exception as error:
+        raise NotYet(f"ledger_server() raised {_name(error)}.") from None
     if sio is None:
         raise NotYet(
             "ledger_server() returned None: write its body in place of the ... and return "
@@ -186,9 +225,17 @@ def dedup_server(ledger_server: object) -> str:
         events("check-10.2", settle=0.05)
 
 
+def _ledger_sends() -> tuple[list[tuple[str, str]], list[str]]:
+    """Who sends which id, in order, and the ack each should get. The ids are new each time,
+    so a memory that outlives one server (as a database would) changes nothing."""
+    first, second = (f"{name}-{secrets.token_hex(2)}" for name in ("m1", "m2"))
+    sends = [("alice", first), ("alice", first), ("bob", first), ("alice", second)]
+    sends.append(("bob", second))
+    return sends, ["stored", "duplicate", "duplicate", "stored", "duplicate"]
+
+
 def _check_ledger(url: str) -> str:
-    sends = [("alice", "a1"), ("bob", "a1"), ("alice", "b7"), ("alice", "a1"), ("bob", "b7")]
-    expected = ["stored", "duplicate", "stored", "duplicate", "duplicate"]
+    sends, expected = _ledger_sends()
     with socketio.SimpleClient() as alice, socketio.SimpleClient() as bob:
         clients = {"alice": alice, "bob": bob}
         for client in clients.values():
@@ -200,8 +247,8 @@ def _check_ledger(url: str) -> str:
                 answers.append(clients[who].call("store", message, timeout=_WAIT))
             except socketio.exceptions.TimeoutError:
                 raise NotYet(
-                    f"{who} sent {message} and got no ack within {_WAIT:g} s: the store "
-                    "handler must return 'stored' or 'duplicate', which becomes the ack."
+                    f"{who} sent {message} and got no ack within {_WAIT:g} s: is there a "
+                    "'store' handler, and does it finish without an error?"
                 ) from None
             if answers[-1] != wanted:
                 raise NotYet(_ledger_hint(sends, answers, expected))
@@ -217,17 +264,31 @@ def _ledger_hint(sends: list[tuple[str, str]], answers: list[object], expected: 
         for (who, ident), answer in zip(sends, answers, strict=False)
     )
     index = len(answers) - 1
-    why = ""
-    if index == 0 and answers[0] == "duplicate":
-        why = (
-            " The very first message was called a duplicate: keep the set inside "
-            "ledger_server(), so that every new server starts with an empty memory."
+    return f"{steps}; expected {expected[index]!r} for the last one. {_ledger_why(sends, answers)}"
+
+
+def _ledger_why(sends: list[tuple[str, str]], answers: list[object]) -> str:
+    """Why the last of ``answers`` is wrong, said from what the server must remember."""
+    answer, (who, ident) = answers[-1], sends[len(answers) - 1]
+    if answer is None:
+        return "The handler's return value is the ack: return 'stored' or 'duplicate'."
+    if answer not in ("stored", "duplicate"):
+        return (
+            "Ack a new id with 'stored' and a copy with 'duplicate' (the lesson's ledger acked "
+            "'ok' for both; here the sender learns which it was)."
         )
-    elif sends[index][0] != "alice" and answers[index] == "stored":
-        why = (
-            " A copy from another connection was stored again: a retry comes back with a new "
-            "sid after a reconnect, so remember ids for the whole server, not per sid."
+    if answer == "duplicate":
+        return (
+            f"{ident} had not been sent before: a duplicate is a message whose own id is "
+            "already in the server's memory."
         )
-    if answers[index] is None:
-        why = " The handler's return value is the ack: return 'stored' or 'duplicate'."
-    return f"{steps}; expected {expected[index]!r} for the last one.{why}"
+    first_sender = next(sender for sender, sent in sends if sent == ident)
+    if who == first_sender:
+        return (
+            "The same id from the same connection was stored twice: the memory of ids must "
+            "outlive one call of the handler, so make it once, outside the handler."
+        )
+    return (
+        "A copy from another connection was stored again: a retry comes back with a new sid "
+        "after a reconnect, so remember ids for the whole server, not per sid."
+    )

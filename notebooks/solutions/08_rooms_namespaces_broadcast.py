@@ -26,11 +26,21 @@ rooms_server = helpers.start_sio_server(rooms, name="rooms")
 helpers.check("08.1", rooms_server)
 
 
-# Exercise 08.2: a class-based namespace that acknowledges how many clients are in /chat.
-class Counter(socketio.AsyncNamespace):
-    async def on_count(self, sid):
-        return len(list(self.server.manager.get_participants("/chat", None)))
+# Exercise 08.2: a namespace that keeps its own list of who is online, and tells everyone.
+class Online(socketio.AsyncNamespace):
+    def __init__(self, namespace):
+        super().__init__(namespace)
+        self.names = {}  # sid -> name, for this namespace only (and this process only)
+
+    async def on_connect(self, sid, environ, auth):
+        name = auth.get("name") if isinstance(auth, dict) else None
+        self.names[sid] = name or "anonymous"
+        await self.emit("online", sorted(self.names.values()))
+
+    async def on_disconnect(self, sid, reason):
+        self.names.pop(sid, None)
+        await self.emit("online", sorted(self.names.values()))
 
 
-counter_class = Counter
-helpers.check("08.2", counter_class)
+online_class = Online
+helpers.check("08.2", online_class)

@@ -1,7 +1,7 @@
 """Solutions to the "Your turn" exercises of lesson 09 (09_socketio_under_the_hood.ipynb).
 
-Try the exercises first. This file also runs on its own:
-python notebooks/solutions/09_socketio_under_the_hood.py
+Try the exercises first. Each block below can be pasted into the notebook's exercise cell;
+this file also runs on its own: python notebooks/solutions/09_socketio_under_the_hood.py
 """
 
 import json

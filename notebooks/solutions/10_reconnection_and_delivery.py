@@ -1,7 +1,7 @@
 """Solutions to the "Your turn" exercises of lesson 10 (10_reconnection_and_delivery.ipynb).
 
-Try the exercises first. This file also runs on its own:
-python notebooks/solutions/10_reconnection_and_delivery.py
+Try the exercises first. Each block below can be pasted into the notebook's exercise cell;
+this file also runs on its own: python notebooks/solutions/10_reconnection_and_delivery.py
 """
 
 import time

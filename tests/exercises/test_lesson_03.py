@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import logging
-from collections.abc import Iterator
 
 import pytest
 from conftest import not_yet
@@ -27,11 +25,7 @@ REQUEST = (
 )
 
 
-@pytest.fixture(autouse=True)
-def lab_running(lab: None) -> Iterator[None]:
-    """The lab's thread runs before a check counts threads: checks start servers in it."""
-    helpers.run(asyncio.sleep(0))
-    yield
+pytestmark = pytest.mark.usefixtures("lab")
 
 
 def read_head(sock) -> tuple[str, bytes]:

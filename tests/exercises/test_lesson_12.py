@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
@@ -11,15 +10,7 @@ import websockets.asyncio.client
 import websockets.sync.client
 from conftest import not_yet
 
-import helpers
-
 pytestmark = pytest.mark.usefixtures("lab")
-
-
-@pytest.fixture(autouse=True)
-def lab_loop() -> None:
-    """The lab's loop thread runs before the checks, so it is not counted as theirs."""
-    helpers.run(asyncio.sleep(0))
 
 
 def connect(url):

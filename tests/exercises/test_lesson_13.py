@@ -4,24 +4,19 @@ Each check runs the answer in real processes joined by the lab's Redis."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 import socketio
 from conftest import not_yet, require_redis
 
-import helpers
 from helpers.check import grade
 
 pytestmark = pytest.mark.usefixtures("lab")
 
 
 @pytest.fixture(autouse=True)
-def redis_and_lab_loop() -> None:
-    """Redis is there (or the test is skipped), and the lab's loop thread runs before the
-    checks, so it is not counted as theirs."""
+def redis() -> None:
+    """Redis is there, or the test is skipped."""
     require_redis()
-    helpers.run(asyncio.sleep(0))
 
 
 # The wrong answers are top-level functions: a process gets a function's source only.

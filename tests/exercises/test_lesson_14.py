@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,12 +11,6 @@ from websockets.asyncio.server import broadcast
 import helpers
 
 pytestmark = pytest.mark.usefixtures("lab")
-
-
-@pytest.fixture(autouse=True)
-def lab_loop() -> None:
-    """The lab's loop thread runs before the checks, so it is not counted as theirs."""
-    helpers.run(asyncio.sleep(0))
 
 
 def address(page_url, base_url, port, *, scheme=None, path=None, query=False):
