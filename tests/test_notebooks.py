@@ -65,6 +65,21 @@ def test_ends_with_recap_exercises_and_next(lesson: Path) -> None:
     assert solutions.exists(), f"exercise solutions belong in {solutions.relative_to(ROOT)}"
 
 
+SOURCES = "## Sources and further reading"
+# Lessons whose second edition is done: each ends with the sources its claims rest on.
+WITH_SOURCES = [path for path in LESSONS if int(path.name[:2]) <= 7]
+
+
+@pytest.mark.parametrize("edited", WITH_SOURCES, ids=lambda path: path.stem)
+def test_ends_with_sources_and_further_reading(edited: Path) -> None:
+    cells = read(edited).cells
+    sources = [c for c in cells if c.cell_type == "markdown" and c.source.startswith(SOURCES)]
+    assert len(sources) == 1, f"one '{SOURCES}' cell, after the exercises"
+    assert cells.index(sources[0]) == len(cells) - 2, "the sources come just before **Next:**"
+    links = re.findall(r"\]\((https?://[^)\s]+)\)", sources[0].source)
+    assert len(links) >= 3, "link the specs, protocol documents and docs the lesson rests on"
+
+
 def test_outputs_are_stored_from_one_clean_run(lesson: Path) -> None:
     cells = [cell for cell in code_cells(read(lesson)) if cell.source.strip()]
     counts = [cell.execution_count for cell in cells]
