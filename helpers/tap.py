@@ -40,7 +40,7 @@ __all__ = [
 
 TO_SERVER = "client → server"
 TO_CLIENT = "server → client"
-DECODERS = ("raw", "http", "websocket", "socketio")
+DECODERS = ("raw", "http", "websocket", "socketio", "redis")
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,9 @@ class Tap:
         ``decode`` says how to read the bytes: ``"raw"`` (hex and text), ``"http"``
         (request and status lines, headers, bodies), ``"websocket"`` (the opening
         handshake, then each frame decoded; the size in brackets is the whole frame on the
-        wire) or ``"socketio"`` (the same, with the Engine.IO and Socket.IO packets inside
-        long-polling bodies and WebSocket frames read too). ``only=TO_SERVER`` (or
+        wire), ``"socketio"`` (the same, with the Engine.IO and Socket.IO packets inside
+        long-polling bodies and WebSocket frames read too) or ``"redis"`` (each command and
+        reply of Redis's protocol, RESP, as ``redis-cli`` writes them). ``only=TO_SERVER`` (or
         ``TO_CLIENT``) shows one direction: each direction's order is fixed, while the
         interleaving of the two can differ from run to run. It first waits until nothing has
         passed for ``wait`` seconds.
@@ -264,7 +265,8 @@ def _check_decode(decode: str) -> None:
 @dataclass(frozen=True)
 class Reading:
     """One thing a reader found in a stream: a ``"head"`` (HTTP start line and headers), a
-    ``"body"``, a ``"frame"``, raw ``"bytes"``, an ``"invalid"`` frame, or the ``"end"``.
+    ``"body"``, a ``"frame"``, a Redis ``"value"``, raw ``"bytes"``, an ``"invalid"`` frame or
+    value, or the ``"end"``.
 
     ``text`` is what :meth:`Tap.show` prints; ``label`` and ``detail`` are the one-line
     versions on a diagram's arrow, ``size`` its bytes on the wire (``None`` for the end).
@@ -320,7 +322,7 @@ def diagram_of(
     if server in clients.values():
         raise ValueError(f"the server and a client are both called {server!r}: rename one")
     messages: list[Message] = []
-    for number, readings in _connections(chunks, decode):
+    for number, readings in _connections(chunks, decode, timed=True):
         if number in clients:
             messages += _messages(readings, (clients[number], server), started)
     messages.sort(key=lambda message: message.time or 0.0)
@@ -329,16 +331,24 @@ def diagram_of(
 
 
 def _connections(
-    chunks: list[Chunk], decode: str
+    chunks: list[Chunk], decode: str, *, timed: bool = False
 ) -> Iterator[tuple[int, Iterator[tuple[str, Reading, float]]]]:
     """Each connection's number, and its readings: (direction, reading, time), in order."""
     for number in sorted({chunk.connection for chunk in chunks}):
-        yield number, _read(decode, [c for c in chunks if c.connection == number])
+        yield number, _read(decode, [c for c in chunks if c.connection == number], timed)
 
 
-def _read(decode: str, chunks: list[Chunk]) -> Iterator[tuple[str, Reading, float]]:
+def _read(
+    decode: str, chunks: list[Chunk], timed: bool = False
+) -> Iterator[tuple[str, Reading, float]]:
+    """The readings of one connection's ``chunks``. ``timed`` (for diagrams) feeds the reader
+    chunk by chunk, so that each reading has the time of the chunk that completed it, even
+    when one side sent several messages in a row, seconds apart; ``"raw"`` reads whole pieces
+    (see :func:`_merged`) either way, as the transcript does."""
     reader = _READERS[decode]()
-    for direction, data, when in _merged(chunks):
+    one_by_one = timed and decode != "raw"
+    pieces = ((c.direction, c.data, c.time) for c in chunks) if one_by_one else _merged(chunks)
+    for direction, data, when in pieces:
         for reading in reader.feed(direction, data):
             yield direction, reading, when
 
@@ -583,9 +593,153 @@ class _SocketIO(_WebSocket):
         return Reading("frame", f"{reading.text}\n→ {packet}", size, packet, reading.label)
 
 
-_READERS: dict[str, Callable[[], _Raw | _Http]] = {
+class _Incomplete(Exception):
+    """The buffer ends in the middle of a RESP value."""
+
+
+@dataclass(frozen=True)
+class _RespError:
+    message: str
+
+
+@dataclass(frozen=True)
+class _RespMap:
+    pairs: list[tuple[object, object]]
+
+
+class _Redis:
+    """Redis's protocol, RESP (2 and 3): each command and each reply (or pushed message) read
+    as ``redis-cli`` would write it, ``PUBLISH socketio {...}``, ``(integer) 2``."""
+
+    LABEL = 120  # characters of a diagram's label at most: a long payload is cut
+    SHOWN = 200  # characters of one string in the transcript at most
+
+    def __init__(self) -> None:
+        self.buffers: dict[str, bytes] = {TO_SERVER: b"", TO_CLIENT: b""}
+
+    def feed(self, direction: str, data: bytes) -> list[Reading]:
+        if not data:
+            rest, self.buffers[direction] = self.buffers[direction], b""
+            cut = [self.invalid("the stream ended inside a value", rest)] if rest else []
+            return [*cut, _END]
+        self.buffers[direction] += data
+        entries: list[Reading] = []
+        while buffer := self.buffers[direction]:
+            try:
+                value, end = _resp_value(buffer, 0, inline=direction == TO_SERVER)
+            except _Incomplete:
+                break
+            except (ValueError, RecursionError) as problem:
+                self.buffers[direction] = b""
+                entries.append(self.invalid(str(problem), buffer))
+                break
+            self.buffers[direction] = buffer[end:]
+            full, short = _resp_text(value, self.SHOWN), _resp_text(value, self.LABEL)
+            label = short if len(short) <= self.LABEL else short[: self.LABEL - 1] + "…"
+            entries.append(Reading("value", f"[{end} bytes] {full}", end, label))
+        return entries
+
+    @staticmethod
+    def invalid(problem: str, data: bytes) -> Reading:
+        label, start = f"not RESP ({problem})", data[:16].hex(" ")
+        return Reading("invalid", f"{label}: {start}", len(data), label, start)
+
+
+def _resp_line(buffer: bytes, start: int) -> tuple[bytes, int]:
+    end = buffer.find(b"\r\n", start)
+    if end < 0:
+        raise _Incomplete
+    return buffer[start:end], end + 2
+
+
+def _resp_number(line: bytes, what: str) -> int:
+    try:
+        return int(line)
+    except ValueError:
+        raise ValueError(f"{what} {line[:20]!r} is not a number") from None
+
+
+def _resp_value(buffer: bytes, start: int, *, inline: bool = False) -> tuple[object, int]:
+    """The RESP value at ``start`` in ``buffer`` and where it ends; an inline command (words
+    on a line, as typed into telnet) too, where ``inline``."""
+    if start >= len(buffer):
+        raise _Incomplete
+    kind = buffer[start : start + 1]
+    if inline and kind not in b"*$":
+        line, end = _resp_line(buffer, start)
+        return [word.encode() for word in line.decode("latin-1").split()], end
+    if kind not in b"+-:,#_$!=(*~>%|":
+        raise ValueError(f"{kind!r} does not start a RESP value")
+    line, end = _resp_line(buffer, start + 1)
+    if kind in b"+(":  # a simple string; a big number
+        return line.decode("utf-8", "backslashreplace"), end
+    if kind == b"-":
+        return _RespError(line.decode("utf-8", "backslashreplace")), end
+    if kind == b":":
+        return _resp_number(line, "the integer"), end
+    if kind == b",":
+        return float(line.decode("latin-1")), end
+    if kind == b"#":
+        return line == b"t", end
+    if kind == b"_":
+        return None, end
+    if kind in b"$!=":  # a bulk string; a bulk error; a verbatim string ("txt:...")
+        size = _resp_number(line, "the length")
+        if size < 0:
+            return None, end
+        if len(buffer) < end + size + 2:
+            raise _Incomplete
+        data = buffer[end : end + size]
+        if kind == b"!":
+            return _RespError(data.decode("utf-8", "backslashreplace")), end + size + 2
+        return data[4:] if kind == b"=" else data, end + size + 2
+    if kind in b"*~>%|":  # an array; a set; a push; a map; attributes
+        count = _resp_number(line, "the count")
+        if count < 0:
+            return None, end
+        items = []
+        for _ in range(count * (2 if kind in b"%|" else 1)):
+            item, end = _resp_value(buffer, end)
+            items.append(item)
+        if kind == b"|":  # attributes come before the value they describe
+            return _resp_value(buffer, end)
+        if kind == b"%":
+            return _RespMap(list(zip(items[::2], items[1::2], strict=True))), end
+        return items, end
+    raise AssertionError("unreachable")
+
+
+def _resp_text(value: object, limit: int, top: bool = True) -> str:
+    """``value`` on one line: strings as they are (cut at ``limit`` characters), words of an
+    array (a command, a pushed message) side by side, and redis-cli's ``(integer)``,
+    ``(error)``, ``(nil)`` at the top."""
+    if isinstance(value, bytes):
+        text = value.decode("utf-8", "backslashreplace")
+        return (text if len(text) <= limit else text[:limit] + "…") if text else '""'
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _RespError):
+        return f"(error) {value.message}"
+    if value is None:
+        return "(nil)"
+    if isinstance(value, bool):
+        return f"({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"(integer) {value}" if top and isinstance(value, int) else str(value)
+    if isinstance(value, _RespMap):
+        pairs = (
+            f"{_resp_text(k, limit, False)}: {_resp_text(v, limit, False)}" for k, v in value.pairs
+        )
+        return "{" + ", ".join(pairs) + "}"
+    assert isinstance(value, list)
+    words = " ".join(_resp_text(item, limit, False) for item in value)
+    return words if top else f"[{words}]"
+
+
+_READERS: dict[str, Callable[[], _Raw | _Http | _Redis]] = {
     "raw": _Raw,
     "http": _Http,
     "websocket": _WebSocket,
     "socketio": _SocketIO,
+    "redis": _Redis,
 }

@@ -4,6 +4,7 @@ SVG and its text twin, and what nbval sees of them after tests/sanitize.cfg."""
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -121,6 +122,45 @@ def test_raw_arrows_show_the_bytes() -> None:
     assert labels(tap.diagram_of(chunks, "raw")) == [
         "b'*1\\r\\n$4\\r\\nPING\\r\\n'",
         "b'+PONG\\r\\n'",
+    ]
+
+
+def test_redis_arrows_carry_commands_and_replies_cut_before_the_random_id() -> None:
+    message = {"method": "emit", "event": "said", "data": ["hi"], "binary": False}
+    message |= {"namespace": "/", "room": "den", "skip_sid": None, "callback": None}
+    payload = json.dumps(message | {"host_id": "5bba0cc565eb41b8933261f6aea808b6"})
+    publish = f"*3\r\n$7\r\nPUBLISH\r\n$8\r\nsocketio\r\n${len(payload)}\r\n{payload}\r\n"
+    chunks = [Chunk(1, TO_SERVER, publish.encode(), 0.0), Chunk(1, TO_CLIENT, b":6\r\n", 0.01)]
+    drawn = tap.diagram_of(chunks, "redis", client="node-d", server="Redis")
+    sent, answer = (row for row in drawn.rows if isinstance(row, Message))
+    assert sent.label.startswith('PUBLISH socketio {"method": "emit", "event": "said", "data"')
+    assert len(sent.label) == 120 and sent.label.endswith("…") and "host_id" not in sent.label
+    assert (sent.sender, sent.receiver, sent.size) == ("node-d", "Redis", len(publish))
+    assert (answer.label, answer.size, answer.to_server) == ("(integer) 6", 4, False)
+    assert "5bba0cc5" not in drawn.svg() and "5bba0cc5" in tap.transcript(chunks, "redis")
+
+
+def test_messages_in_a_row_keep_the_times_they_passed() -> None:
+    """A server that pushes twice, seconds apart, with nothing sent back in between: TCP may
+    hand the tap both in one stretch of one direction, but each arrow keeps its own time, for
+    the notes and for the order among other connections."""
+    pushes = [
+        Chunk(1, TO_SERVER, raw.handshake_request("127.0.0.1", 8765), 0.0),
+        Chunk(1, TO_CLIENT, SWITCH, 0.01),
+        Chunk(1, TO_CLIENT, frame("one", masked=False), 0.02),
+        Chunk(2, TO_SERVER, raw.handshake_request("127.0.0.1", 8765), 1.22),
+        Chunk(1, TO_CLIENT, frame("two", masked=False), 2.5),
+    ]
+    rows = tap.diagram_of(pushes, "websocket", client={1: "ada", 2: "bob"}).rows
+    drawn = [(row.sender, row.label) if isinstance(row, Message) else row.text for row in rows]
+    assert drawn == [
+        ("ada", "GET / HTTP/1.1"),
+        ("server", "HTTP/1.1 101 Switching Protocols"),
+        ("server", "text, 3 bytes: 'one'"),
+        "… 1.2 s pass …",
+        ("bob", "GET / HTTP/1.1"),
+        "… 1.3 s pass …",
+        ("server", "text, 3 bytes: 'two'"),
     ]
 
 

@@ -1,16 +1,23 @@
-"""The tap relays bytes unchanged and reads them back as HTTP, WebSocket frames or hex."""
+"""The tap relays bytes unchanged and reads them back as HTTP, WebSocket frames, Redis's
+commands and replies, or hex."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 import urllib.request
+from urllib.parse import urlsplit
 
 import pytest
+import redis
 import websockets.sync.client
 from aiohttp import web
+from conftest import require_redis
+from hypothesis import given
+from hypothesis import strategies as st
 
 import helpers
-from helpers import raw, tap, wire
+from helpers import broker, raw, tap, wire
 
 pytestmark = pytest.mark.usefixtures("lab")
 
@@ -142,3 +149,105 @@ def test_raw_websocket_refuses_a_server_that_does_not_switch() -> None:
         raw.open_websocket(http.url.replace("http", "ws"))
     with pytest.raises(ValueError, match="expected a ws://host:port URL"):
         raw.open_websocket("http://127.0.0.1:1")
+
+
+def resp(*words: str) -> bytes:
+    """A command as a Redis client sends it: an array of bulk strings."""
+    return resp_bytes(*(word.encode() for word in words))
+
+
+def resp_bytes(*words: bytes) -> bytes:
+    return f"*{len(words)}\r\n".encode() + b"".join(
+        b"$%d\r\n%s\r\n" % (len(word), word) for word in words
+    )
+
+
+def test_redis_transcript_reads_commands_replies_and_pushes() -> None:
+    hello = b"%2\r\n$6\r\nserver\r\n$5\r\nredis\r\n$5\r\nproto\r\n:3\r\n"
+    replies = b"+PONG\r\n-ERR unknown command 'FOO'\r\n$-1\r\n_\r\n#t\r\n,1.5\r\n"
+    push = b">3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$0\r\n\r\n"
+    get = resp("GET", "k")
+    chunks = [
+        tap.Chunk(1, tap.TO_SERVER, resp("HELLO", "3"), 0.0),
+        tap.Chunk(1, tap.TO_CLIENT, hello, 0.0),
+        tap.Chunk(1, tap.TO_SERVER, resp("PUBLISH", "news", "hello?"), 0.0),
+        tap.Chunk(1, tap.TO_CLIENT, b":0\r\n", 0.0),
+        tap.Chunk(1, tap.TO_SERVER, b"PING\r\n", 0.0),  # inline, as typed into telnet
+        tap.Chunk(1, tap.TO_CLIENT, replies, 0.0),
+        tap.Chunk(1, tap.TO_SERVER, get[:10], 0.0),  # one command in two chunks
+        tap.Chunk(1, tap.TO_SERVER, get[10:], 0.0),
+        tap.Chunk(1, tap.TO_CLIENT, push + b"*2\r\n*1\r\n:1\r\n*0\r\n", 0.0),
+        tap.Chunk(1, tap.TO_CLIENT, b"?!", 0.0),
+        tap.Chunk(1, tap.TO_SERVER, b"*2\r\n$3\r\nGET", 0.0),
+        tap.Chunk(1, tap.TO_SERVER, b"", 0.0),
+    ]
+    assert tap.transcript(chunks, "redis").splitlines() == [
+        "connection 1",
+        "  client → server  [22 bytes] HELLO 3",
+        f"  server → client  [{len(hello)} bytes] {{server: redis, proto: 3}}",
+        f"  client → server  [{len(resp('PUBLISH', 'news', 'hello?'))} bytes] PUBLISH news hello?",
+        "  server → client  [4 bytes] (integer) 0",
+        "  client → server  [6 bytes] PING",
+        "  server → client  [7 bytes] PONG",
+        "  server → client  [28 bytes] (error) ERR unknown command 'FOO'",
+        "  server → client  [5 bytes] (nil)",
+        "  server → client  [3 bytes] (nil)",
+        "  server → client  [4 bytes] (true)",
+        "  server → client  [6 bytes] 1.5",
+        f"  client → server  [{len(get)} bytes] GET k",
+        f'  server → client  [{len(push)} bytes] message news ""',
+        "  server → client  [16 bytes] [1] []",
+        "  server → client  not RESP (b'?' does not start a RESP value): 3f 21",
+        "  client → server  not RESP (the stream ended inside a value): 2a 32 0d 0a 24 33 0d 0a"
+        " 47 45 54",
+        "  client → server  end of stream",
+    ]
+
+
+def read_redis(direction: str, pieces: list[bytes]) -> list[tap.Reading]:
+    reader = tap._READERS["redis"]()
+    return [reading for piece in [*pieces, b""] for reading in reader.feed(direction, piece)]
+
+
+def cut(data: bytes, points: list[int]) -> list[bytes]:
+    edges = sorted({0, len(data), *(point % (len(data) + 1) for point in points)})
+    return [data[start:end] for start, end in itertools.pairwise(edges)]
+
+
+@given(st.lists(st.lists(st.binary(max_size=40), min_size=1, max_size=4), max_size=5), st.data())
+def test_redis_commands_read_the_same_however_tcp_cuts_them(
+    commands: list[list[bytes]], data: st.DataObject
+) -> None:
+    stream = b"".join(resp_bytes(*words) for words in commands)
+    points = data.draw(st.lists(st.integers(min_value=0), max_size=8))
+    whole = read_redis(tap.TO_SERVER, cut(stream, []))
+    assert read_redis(tap.TO_SERVER, cut(stream, points)) == whole
+    assert [reading.kind for reading in whole] == ["value"] * len(commands) + ["end"]
+
+
+@given(st.binary(max_size=200), st.lists(st.integers(min_value=0), max_size=8))
+def test_any_bytes_are_read_without_an_error_and_every_byte_counted(
+    data: bytes, points: list[int]
+) -> None:
+    for direction in (tap.TO_SERVER, tap.TO_CLIENT):
+        readings = read_redis(direction, cut(data, points))
+        assert readings[-1].kind == "end"
+        assert sum(reading.size or 0 for reading in readings) == len(data)
+
+
+def test_a_live_redis_conversation(capsys: pytest.CaptureFixture[str]) -> None:
+    require_redis()
+    port = urlsplit(broker.start_redis().url).port
+    assert port is not None
+    the_tap = helpers.start_tap(port, scheme="redis")
+    assert the_tap.url.startswith("redis://127.0.0.1:")
+    with redis.Redis.from_url(the_tap.url) as client:
+        assert client.publish("news", "hello?") == 0
+        assert client.get("nothing-here") is None
+    lines = shown(capsys, the_tap, "redis")
+    assert "  client → server  [39 bytes] PUBLISH news hello?" in lines
+    assert "  server → client  [4 bytes] (integer) 0" in lines
+    assert (
+        f"  client → server  [{len(resp('GET', 'nothing-here'))} bytes] GET nothing-here" in lines
+    )
+    assert "  server → client  end of stream" in lines
