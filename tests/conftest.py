@@ -80,3 +80,47 @@ def not_yet(key: str, answer: object, *expected: str) -> str:
         f"checking {key} left {threading.active_count() - threads} threads running"
     )
     return message
+
+
+# The real browser (Debian's Chromium, driven by playwright) for tests/test_browser.py and
+# tests/test_site.py: skipped where it is missing, a failure under REQUIRE_BROWSER=1 (as in CI).
+try:
+    import playwright.sync_api as pw
+except ImportError:  # the browser fixture skips, or fails under REQUIRE_BROWSER=1
+    pw = None
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def require_browser() -> None:
+    """Skip when Chromium or playwright is missing, or fail when REQUIRE_BROWSER=1."""
+    if pw is None:
+        missing = "the playwright package is not installed"
+    elif not CHROMIUM.exists():
+        missing = f"{CHROMIUM} is not installed"
+    else:
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {missing}", pytrace=False)
+    pytest.skip(f"browser test skipped: {missing}")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[pw.Browser]:
+    """Headless Chromium, driven by playwright."""
+    require_browser()
+    with pw.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield chromium
+        chromium.close()

@@ -35,14 +35,9 @@ from urllib.parse import quote, urlsplit
 
 import nbformat
 import pytest
-from conftest import require_what_the_lesson_needs
+from conftest import pw, require_what_the_lesson_needs
 
 from helpers.processes import free_port
-
-try:
-    import playwright.sync_api as pw
-except ImportError:  # the browser fixture skips, or fails under REQUIRE_BROWSER=1
-    pw = None
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = Path(os.environ.get("BROWSER_TEST_NOTEBOOKS", ROOT / "notebooks")).resolve()
@@ -50,16 +45,6 @@ LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 SANITIZE_CFG = ROOT / "tests" / "sanitize.cfg"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 20_000
 
@@ -168,31 +153,6 @@ class ShownCell:
 
 
 # The browser and the server
-
-
-def require_browser() -> None:
-    """Skip when Chromium or playwright is missing, or fail when REQUIRE_BROWSER=1."""
-    if pw is None:
-        missing = "the playwright package is not installed"
-    elif not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is not installed"
-    else:
-        return
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {missing}", pytrace=False)
-    pytest.skip(f"browser test skipped: {missing}")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[pw.Browser]:
-    """Headless Chromium, driven by playwright."""
-    require_browser()
-    with pw.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 def private_jupyter_env(home: Path) -> dict[str, str]:

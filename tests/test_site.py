@@ -34,8 +34,8 @@ from urllib.parse import unquote, urlsplit
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from conftest import LESSONS, NOTEBOOKS, ROOT
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, pw, require_browser
+from conftest import LESSONS, NOTEBOOKS, ROOT, pw
+from test_browser import ARTIFACTS
 
 BUILD = ROOT / "tools" / "site" / "build.py"
 NODE_MODULES = ROOT / "tools" / "site" / "node_modules"
@@ -126,18 +126,6 @@ def serve(folder: Path) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[pw.Browser]:
-    """Headless Chromium, launched as tests/test_browser.py launches it."""
-    require_browser()
-    with pw.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
 class PageWatch:
     """A browser page that notes every console error, page error, failed request, HTTP error
     and request that leaves the site, for the page it is on."""
@@ -172,6 +160,8 @@ class PageWatch:
         self.problems = []
         self.page.goto(self.base + name, wait_until="load")
         self.page.wait_for_function(DRAWN_JS, timeout=DRAWN_TIMEOUT_MS)
+        # Let late requests (the favicon) finish here: the next page's goto would cancel them.
+        self.page.wait_for_load_state("networkidle")
         return self.page.evaluate(PAGE_REPORT_JS)
 
     def screenshot(self, stem: str) -> None:
