@@ -202,7 +202,7 @@ def who_is_online(answer: object) -> str:
 
 
 _ASKED_THE_MANAGER = (
-    "your namespace asked the server's manager for the participants, as the lesson's who did. "
+    "your namespace asked the server's manager for the participants. "
     "This exercise keeps the list itself instead: the manager's list is how the server files "
     "its rooms (everyone is in the room None), and while on_disconnect runs it still lists the "
     "client that is leaving. Add a name in on_connect, remove it in on_disconnect."
