@@ -1,4 +1,5 @@
-"""Socket.IO servers as separate OS processes, and worker processes that run a function.
+"""Socket.IO (and ``websockets``) servers as separate OS processes, and worker processes that
+run a function.
 
 A process is a fresh Python: it shares no memory and no variable with the notebook. So
 :func:`start_sio_process` does not send it a server object, it sends the *source* of a
@@ -6,6 +7,8 @@ function that builds one (``def chat_node(redis_url): ... return sio``); the pro
 that source, calls the function with the arguments given, and serves the server it returns
 on a free port. The function must import what it uses, inside its body, and take everything
 else as arguments: that is what a real server program looks like too.
+:func:`start_ws_process` does the same for a ``websockets`` server: the function returns the
+connection handler to serve.
 
 Each process is a lab :class:`~helpers.lab.Service` (``helpers.stop_all()`` stops it) and dies
 with the kernel (see :mod:`helpers.processes`). What it logs with ``helpers.log``, and what
@@ -30,7 +33,7 @@ from . import eventlog
 from .lab import DEFAULT_HOST, START_TIMEOUT, Closer, Service, run, start_service
 from .processes import exited, spawn, stop_process
 
-__all__ = ["pid", "run_process", "start_sio_process"]
+__all__ = ["pid", "run_process", "start_sio_process", "start_ws_process"]
 
 _CHILD = "from helpers.cluster import _child; _child()"
 _pids: dict[str, int] = {}
@@ -43,6 +46,21 @@ def start_sio_process(
     ``socketio.AsyncServer(async_mode="aiohttp")`` to serve. Starting another process under
     the same ``name`` stops the old one. The arguments must be JSON values (such as a URL)."""
     order = _order("serve", build, args, name=name, host=host, port=port)
+    return _start_server_process(order, "Socket.IO server process", "http")
+
+
+def start_ws_process(
+    build: Callable[..., Any], *args: Any, name: str, host: str = DEFAULT_HOST, port: int = 0
+) -> Service:
+    """Start a ``websockets`` server in a new process: ``build(*args)`` runs there and returns
+    the connection handler to serve (``async def handler(websocket): ...``), as
+    :func:`helpers.start_ws_server` serves it. Otherwise as :func:`start_sio_process`."""
+    order = _order("serve-ws", build, args, name=name, host=host, port=port)
+    return _start_server_process(order, "websockets server process", "ws")
+
+
+def _start_server_process(order: dict, kind: str, scheme: str) -> Service:
+    name = order["name"]
 
     async def open_process() -> tuple[int, Closer]:
         process, answer = await _start_child(order)
@@ -58,7 +76,7 @@ def start_sio_process(
         _pids[name] = process.pid
         return bound, close
 
-    return start_service(name, "Socket.IO server process", "http", host, port, open_process)
+    return start_service(name, kind, scheme, order["host"], order["port"], open_process)
 
 
 def run_process(
@@ -82,8 +100,10 @@ def run_process(
 
 
 def pid(service: Service) -> int:
-    """The process id of a process started with :func:`start_sio_process`."""
-    if service.name not in _pids or service.kind != "Socket.IO server process":
+    """The process id of a process started with :func:`start_sio_process` or
+    :func:`start_ws_process`."""
+    kinds = ("Socket.IO server process", "websockets server process")
+    if service.name not in _pids or service.kind not in kinds:
         raise ValueError(f"{service!r} was not started by start_sio_process()")
     return _pids[service.name]
 
@@ -158,7 +178,7 @@ def _child() -> None:
         namespace: dict[str, Any] = {"__name__": "__process__"}
         exec(compile(order["source"], f"<{order['function']}>", "exec"), namespace)
         result = namespace[order["function"]](*order["args"])
-        if order["mode"] == "serve":
+        if order["mode"] in ("serve", "serve-ws"):
             _serve(result, order, send)
         else:
             send(answer=asyncio.run(result) if inspect.iscoroutine(result) else result)
@@ -167,18 +187,27 @@ def _child() -> None:
         sys.exit(1)
 
 
-def _serve(sio: Any, order: dict, send: Callable[..., None]) -> None:
+def _serve(served: Any, order: dict, send: Callable[..., None]) -> None:
     import socketio
 
     from .lab import stop_all
-    from .servers import start_sio_server
+    from .servers import _is_async_function, start_sio_server, start_ws_server
 
-    if not isinstance(sio, socketio.AsyncServer):
+    where = {"name": order["name"], "host": order["host"], "port": order["port"]}
+    if order["mode"] == "serve-ws":
+        if not _is_async_function(served):
+            raise TypeError(
+                f"{order['function']}() returned {served!r}: return the connection handler, "
+                "an 'async def handler(websocket)', that the process should serve"
+            )
+        server = start_ws_server(served, **where)
+    elif not isinstance(served, socketio.AsyncServer):
         raise TypeError(
-            f"{order['function']}() returned {sio!r}: return the "
+            f"{order['function']}() returned {served!r}: return the "
             "socketio.AsyncServer(async_mode='aiohttp') that the process should serve"
         )
-    server = start_sio_server(sio, name=order["name"], host=order["host"], port=order["port"])
+    else:
+        server = start_sio_server(served, **where)
     send(answer=server.port)
     threading.Thread(target=_exit_when_orphaned, daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):

@@ -245,3 +245,119 @@ def test_children_die_with_the_kernel(redis_url: str, how: str) -> None:
         client.stop_channels()
         if manager.is_alive():
             manager.shutdown_kernel(now=True)
+
+
+# --- HAProxy, nginx's hash methods and a missing upgrade, plain websockets processes --------
+
+
+def cookie_poll(url: str, jar_opener: Callable, sid: str | None = None, packet: str | None = None):
+    full = f"{url}/socket.io/?EIO=4&transport=polling" + (f"&sid={sid}" if sid else "")
+    request = urllib.request.Request(full, data=packet and packet.encode())
+    try:
+        with jar_opener(request, timeout=3) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_haproxy_config_says_mode_and_cookie(two_nodes: tuple) -> None:
+    a, b = two_nodes
+    config = balancer.haproxy_config(a, b, listen=1234)
+    assert "    mode http " in config and "bind 127.0.0.1:1234" in config
+    assert "cookie SERVERID insert indirect nocache" in config
+    assert f"server node-a 127.0.0.1:{a.port} check cookie node-a" in config
+    bare = balancer.haproxy_config(a, b, listen=1234, mode=None, cookie=None)
+    assert "mode" not in bare and "cookie" not in bare
+    with pytest.raises(ValueError, match="bind"):
+        balancer.start_haproxy("defaults\n")
+
+
+@pytest.mark.parametrize("haproxy", [True, False], ids=["haproxy", "lab-balancer"])
+def test_haproxy_sticks_by_cookie_only_in_http_mode(
+    two_nodes: tuple, haproxy: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if haproxy and balancer.find_haproxy() is None:
+        pytest.skip("HAProxy is not installed")
+    if not haproxy:
+        monkeypatch.setenv("HELPERS_HAPROXY", "none")
+    a, b = two_nodes
+    import http.cookiejar
+
+    for mode, sticks in [("http", True), (None, False)]:
+        config = balancer.haproxy_config(a, b, listen=balancer.free_port(), mode=mode)
+        lb = balancer.start_haproxy(config, name="hap")
+        assert lb.kind == ("HAProxy" if haproxy else "lab balancer (HAProxy is not installed)")
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open
+        status, body = cookie_poll(lb.url, opener)
+        sid = json.loads(body[1:])["sid"]
+        assert status == 200
+        assert [(c.name, c.value) for c in jar] == ([("SERVERID", "node-a")] if sticks else [])
+        expected = (200, "OK") if sticks else (400, f'"Invalid session {sid}"')
+        assert cookie_poll(lb.url, opener, sid, "40") == expected
+        if sticks:  # python-socketio's client keeps the cookie for its upgrade
+            client = Inbox(lb.url, ["polling", "websocket"]).client
+            assert wait_until(functools.partial(lambda c: c.transport() == "websocket", client))
+            assert len({client.call("where", timeout=3) for _ in range(4)}) == 1
+            client.disconnect()
+        helpers.stop("hap")
+        assert not listening(lb.port)
+
+
+def test_the_lab_balancer_hashes_like_nginx() -> None:
+    assert balancer._hash_key("10.1.2.3", "ip_hash") == balancer._hash_key("10.1.2.99", True)
+    assert balancer._hash_key("10.1.2.3", "remote_addr") == "10.1.2.3"
+    assert balancer._hash_key("::1", "ip_hash") == "::1"  # IPv6: the whole address
+    with pytest.raises(ValueError, match="sticky"):
+        balancer.start_balancer(balancer._address("127.0.0.1", 1), sticky="cookie")
+
+
+@pytest.mark.parametrize("nginx", [True, False], ids=["nginx", "lab-balancer"])
+def test_nginx_without_upgrade_headers_keeps_clients_on_polling(
+    two_nodes: tuple, nginx: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if nginx and balancer.find_nginx() is None:
+        pytest.skip("nginx is not installed")
+    if not nginx:
+        monkeypatch.setenv("HELPERS_NGINX", "none")
+    a, b = two_nodes
+    site = balancer.nginx_site(a, b, listen=balancer.free_port(), upgrade=False)
+    assert "Upgrade" not in site and "X-Forwarded-Proto $scheme" in site
+    lb = balancer.start_load_balancer(site, name="no-upgrade")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Inbox(lb.url, ["websocket"])
+    both = Inbox(lb.url, ["polling", "websocket"])
+    time.sleep(1)
+    assert both.client.transport() == "polling"
+    both.client.disconnect()
+    helpers.stop("no-upgrade")
+
+
+def ws_node(redis_url):
+    import json
+
+    import redis.asyncio as redis
+
+    bus = redis.Redis.from_url(redis_url)
+
+    async def handler(websocket):
+        async for text in websocket:
+            await bus.publish("ws", json.dumps(text))
+            await websocket.send(text)
+
+    return handler
+
+
+def test_a_websockets_server_in_a_process(redis_url: str) -> None:
+    from websockets.sync.client import connect
+
+    server = cluster.start_ws_process(ws_node, redis_url, name="ws-node")
+    assert server.kind == "websockets server process" and server.url.startswith("ws://")
+    assert cluster.pid(server) not in (None, os.getpid())
+    with connect(server.url) as client:
+        client.send("hello")
+        assert client.recv(timeout=3) == "hello"
+    with pytest.raises(RuntimeError, match="connection handler"):
+        cluster.start_ws_process(node, redis_url, "x", name="not-a-handler")
+    helpers.stop_all()
+    assert processes.running() == []
