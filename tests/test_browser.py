@@ -103,6 +103,12 @@ NO_EXECUTION_COUNTS_JS = """() =>
   ![...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
     .some(prompt => /\\d/.test(prompt.textContent))"""
 
+# True once a cell has started to run: its prompt shows [*] or an execution count.
+RUNNING_JS = """() =>
+  [...document.querySelectorAll('.jp-NotebookPanel .jp-InputPrompt')]
+    .some(prompt => /[*\\d]/.test(prompt.textContent))"""
+RUN_START_TIMEOUT = 30.0
+
 # Scrolls the notebook to the top; returns how much taller than the viewport its cells are.
 NOTEBOOK_OVERFLOW_JS = """() => {
   const outer = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
@@ -255,6 +261,10 @@ def clear_and_run_all(page: pw.Page) -> None:
     menu_command(page, "Edit", "editmenu:clear-all")
     page.wait_for_function(NO_EXECUTION_COUNTS_JS)
     menu_command(page, "Run", "runmenu:run-all")
+    try:
+        page.wait_for_function(RUNNING_JS, timeout=RUN_START_TIMEOUT * 1000)
+    except pw.TimeoutError:  # on a busy machine the menu may drop the click: once more
+        menu_command(page, "Run", "runmenu:run-all")
 
 
 def shown_cells(page: pw.Page, name: str) -> list[ShownCell]:
