@@ -14,7 +14,7 @@ from helpers import bench, wire
 from helpers.bench import arithmetic
 from helpers.tap import TO_CLIENT, TO_SERVER
 
-FIGURES = {"rtt", "push", "bytes", "fanout", "polling_limit", "settings", "machine"}
+FIGURES = {"rtt", "push", "delay", "bytes", "fanout", "polling_limit", "settings", "machine"}
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,7 @@ def test_the_command_line_gives_every_case_and_figure(cli: dict) -> None:
     for figure in ("rtt", "push", "bytes"):
         assert list(cli[figure]) == list(bench.CASES)
     assert list(cli["fanout"]) == list(bench.FANOUT_CASES)
+    assert list(cli["delay"]) == list(bench.DELAY_CASES)
     for sizes in cli["fanout"].values():
         assert list(sizes) == [str(n) for n in bench.QUICK["sizes"]]
     assert cli["settings"]["quick"] is True and cli["settings"]["count"] == bench.QUICK["count"]
@@ -83,29 +84,73 @@ def test_a_byte_more_or_less_does_not_match() -> None:
     assert not arithmetic.expected_bytes("tcp", phases(b"hello", b"hell"))["matches"]
 
 
-def test_ratios_are_against_the_floor_of_the_same_run(results: dict) -> None:
-    samples = results["samples"]["rtt"]
-    floor = statistics.median(samples["tcp"])
+def test_every_timed_figure_is_the_median_of_its_rounds_with_their_min_max(results: dict) -> None:
+    rounds = results["samples"]["rtt"]
+    assert all(len(each) == bench.QUICK["repeats"] for each in rounds.values())
     for case, figure in results["rtt"].items():
-        assert figure["ratio"] == pytest.approx(statistics.median(samples[case]) / floor)
-    assert results["rtt"]["tcp"]["ratio"] == 1
-    for figure in results["push"].values():
-        assert figure["ratio"] == pytest.approx(figure["per_s"] / results["push"]["tcp"]["per_s"])
+        medians = [statistics.median(samples) * 1e6 for samples in rounds[case]]
+        assert figure["median_us"] == pytest.approx(statistics.median(medians))
+        assert figure["median_us_range"] == pytest.approx([min(medians), max(medians)])
+        low, high = figure["median_us_range"]
+        assert low <= figure["median_us"] <= high
+        for key in ("ratio", "p99_ratio", "p99_us"):
+            low, high = figure[f"{key}_range"]
+            assert low <= figure[key] <= high
+    for figure in results["delay"].values():
+        low, high = figure["median_ms_range"]
+        assert 0 < low <= figure["median_ms"] <= high <= figure["worst_ms"]
+
+
+def test_ratios_are_against_the_floor_of_the_same_round(results: dict) -> None:
+    samples = results["samples"]["rtt"]
+    ratios = [
+        statistics.median(mine) / statistics.median(floor)
+        for mine, floor in zip(samples["socketio-ws"], samples["tcp"], strict=True)
+    ]
+    assert results["rtt"]["socketio-ws"]["ratio"] == pytest.approx(statistics.median(ratios))
+    assert results["rtt"]["socketio-ws"]["ratio_range"] == pytest.approx([min(ratios), max(ratios)])
+    assert results["rtt"]["tcp"]["ratio"] == 1 and results["rtt"]["tcp"]["ratio_range"] == [1, 1]
+    assert results["push"]["tcp"]["ratio"] == 1
     for sizes in results["fanout"].values():
-        for size, figure in sizes.items():
-            tcp = results["fanout"]["tcp"][size]["median_ms"]
-            assert figure["ratio"] == pytest.approx(figure["median_ms"] / tcp)
-            assert figure["worst_ms"] >= figure["median_ms"]
+        for figure in sizes.values():
+            assert figure["worst_ms"] >= figure["median_ms_range"][1]
     sizes = {case: f["up"] + f["down"] for case, f in results["bytes"].items()}
     for case, figure in results["bytes"].items():
         assert figure["ratio"] == pytest.approx(sizes[case] / sizes["tcp"])
 
 
 def test_the_round_trips_are_the_counts_asked_for(results: dict) -> None:
-    for samples in results["samples"]["rtt"].values():
-        assert len(samples) == bench.QUICK["count"]
+    for rounds in results["samples"]["rtt"].values():
+        assert [len(samples) for samples in rounds] == [bench.QUICK["count"]] * bench.QUICK[
+            "repeats"
+        ]
     for sizes in results["samples"]["fanout"].values():
-        assert all(len(rounds) == bench.QUICK["rounds"] for rounds in sizes.values())
+        for rounds in sizes.values():
+            assert [len(samples) for samples in rounds] == [bench.QUICK["rounds"]] * bench.QUICK[
+                "repeats"
+            ]
+    for rounds in results["samples"]["delay"].values():
+        assert [len(samples) for samples in rounds] == [bench.QUICK["notify"]] * bench.QUICK[
+            "repeats"
+        ]
+
+
+def test_a_polling_loop_waits_for_its_interval_and_long_polling_does_not(results: dict) -> None:
+    interval_ms = bench.QUICK["interval"] * 1000
+    loop, parked = results["delay"]["http-poll-loop"], results["delay"]["socketio-polling"]
+    assert interval_ms / 10 < loop["median_ms"] < interval_ms * 1.5
+    assert parked["median_ms"] < interval_ms / 10
+
+
+def test_a_difference_within_the_spread_is_a_tie() -> None:
+    from helpers.bench.report import pick
+
+    assert pick({"a": (1.0, [0.9, 1.1]), "b": (1.05, [1.0, 1.2]), "c": (3, [2.9, 3.1])}) == [
+        "a",
+        "b",
+    ]
+    assert pick({"a": (1.0, [0.9, 1.1]), "b": (2.0, [1.9, 2.1])}) == ["a"]
+    assert pick({"a": (1.0, [0.9, 1.1]), "b": (2.0, [1.9, 2.1])}, lower=False) == ["b"]
 
 
 def test_the_long_polling_limit_is_shown(results: dict) -> None:
@@ -122,7 +167,9 @@ def test_the_table_and_the_advice_name_every_case(results: dict) -> None:
     text = bench.table(results)
     assert all(label in text for label in bench.CASES.values())
     advice = bench.when_to_use(results).splitlines()
-    assert advice[0].split() == ["you", "need", "use", "measured", "here"] and len(advice) == 7
+    assert len(advice) == 12 and advice[0].startswith("lowest latency: use ")
+    assert advice[-2] == "only plain HTTP gets through: server news: use Socket.IO, long-polling"
+    assert advice[-1].startswith("    after ") and "a loop every 100 ms" in advice[-1]
 
 
 def test_a_failing_client_says_why() -> None:

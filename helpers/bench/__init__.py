@@ -13,12 +13,20 @@ bytes on the wire, puts a :mod:`helpers.tap` in front of each server. The cases:
 - ``websockets`` and ``websockets-deflate``: a ``websockets`` echo, permessage-deflate off/on;
 - ``socketio-ws`` and ``socketio-polling``: ``call("echo", "hello")`` on python-socketio over
   WebSocket, and over HTTP long-polling only;
-- ``http-polling``: plain HTTP request/response with aiohttp (``POST /echo``, ``GET /poll``).
+- ``http-request``: plain HTTP request/response with aiohttp (``POST /echo``; its "push" is
+  one ``GET /poll`` per message, a request rate, since nothing waits on the server).
 
 The figures: round-trip time (median and p99), one-way push throughput, bytes on the wire per
-echo and for the opening (checked against the protocol arithmetic), and fan-out: one broadcast
-to N clients, time until the last one has it (median and worst round). Every figure also comes
-as a ratio to the floor measured in the same run: ratios travel between machines, times do not.
+echo and for the opening (checked against the protocol arithmetic), the delay of a message the
+*server* starts (:data:`DELAY_CASES`: how long news waits before the client has it, where a
+polling loop asks every :data:`FULL` ``interval`` seconds), and fan-out: one broadcast to N
+clients, time until the last one has it (median and worst round).
+
+Every timed figure is measured in ``repeats`` rounds (each case after the other within a
+round) and reported as the median of the rounds' values with their min-max (``..._range``),
+both as a time or rate and as a ratio to the floor measured in the same round. Ratios move
+less than times from run to run, but they move: with the CPU, the load, Python and the
+libraries' versions. The spread says by how much, here.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from .report import facts, layers, table, when_to_use
 
 __all__ = [
     "CASES",
+    "DELAY_CASES",
     "FANOUT_CASES",
     "FULL",
     "QUICK",
@@ -59,9 +68,18 @@ CASES = {
     "websockets-deflate": "websockets + deflate",
     "socketio-ws": "Socket.IO, WebSocket",
     "socketio-polling": "Socket.IO, long-polling",
-    "http-polling": "plain HTTP polling",
+    "http-request": "plain HTTP request",
 }
 """Every case, with the label tables and plots use."""
+
+DELAY_CASES = {
+    "websockets": "websockets",
+    "socketio-ws": "Socket.IO, WebSocket",
+    "socketio-polling": "Socket.IO, long-polling",
+    "http-poll-loop": "HTTP polling loop",
+}
+"""The cases of the server-initiated delay: the server has news at a random moment; how long
+until the client has it. ``http-poll-loop`` asks ``GET /news`` every ``interval`` seconds."""
 
 FANOUT_CASES = ("tcp", "websockets", "socketio-ws")
 SERVER_PORT = {
@@ -70,13 +88,15 @@ SERVER_PORT = {
     "websockets-deflate": "ws",
     "socketio-ws": "http",
     "socketio-polling": "http",
-    "http-polling": "http",
+    "http-request": "http",
 }
 FULL = {"count": 2000, "warmup": 200, "push": 5000, "burst": 100, "sizes": [10, 100, 1000],
-        "rounds": 20}  # fmt: skip
-"""The real counts: round trips after the warm-up, messages pushed, fan-out sizes and rounds."""
+        "rounds": 20, "notify": 40, "interval": 0.1, "repeats": 3}  # fmt: skip
+"""The real counts: round trips after the warm-up, messages pushed, fan-out sizes and rounds,
+server-initiated messages and the polling loop's interval (s), and how many times each timed
+figure is measured (``repeats``)."""
 QUICK = {"count": 100, "warmup": 20, "push": 200, "burst": 100, "sizes": [5, 10, 20],
-         "rounds": 3}  # fmt: skip
+         "rounds": 3, "notify": 8, "interval": 0.1, "repeats": 2}  # fmt: skip
 """Small counts for tests (``SOCKETS_QUICK=1`` in the environment, or ``quick=True``)."""
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -98,7 +118,8 @@ def run(quick: bool | None = None, *, progress: bool = True) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     began = time.monotonic()
     with _processes() as (server_ports, start_client):
-        bar = _progress_bar(len(CASES) * 3 + 1 + len(FANOUT_CASES) * len(plan["sizes"]), progress)
+        each_round = len(CASES) * 2 + len(DELAY_CASES) + len(FANOUT_CASES) * len(plan["sizes"])
+        bar = _progress_bar(len(CASES) + 1 + plan["repeats"] * each_round, progress)
         tapped = {case: start_tap(server_ports[SERVER_PORT[case]], name=f"bench-{case}")
                   for case in CASES}  # fmt: skip
         try:
@@ -226,27 +247,59 @@ def _percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def _spread(values: list[float]) -> tuple[float, list[float]]:
+    """The median of the rounds' values, and their min-max."""
+    return statistics.median(values), [min(values), max(values)]
+
+
+def _figure(name: str, values: list[float], floors: list[float] | None = None,
+            ratio: str = "ratio") -> dict[str, Any]:  # fmt: skip
+    """``name`` and ``name_range`` from each round's value; with ``floors`` (the floor's value
+    in each round), ``ratio`` and ``ratio_range`` too, each round's value over its own floor."""
+    figure: dict[str, Any] = {}
+    figure[name], figure[f"{name}_range"] = _spread(values)
+    if floors is not None:
+        ratios = [value / floor for value, floor in zip(values, floors, strict=True)]
+        figure[ratio], figure[f"{ratio}_range"] = _spread(ratios)
+    return figure
+
+
+def _medians(rounds: list[list[float]], scale: float) -> list[float]:
+    return [statistics.median(samples) * scale for samples in rounds]
+
+
 def _figures(raw: dict[str, Any], on_wire: dict[str, Any]) -> dict[str, Any]:
-    """Turn the client's samples and the taps' bytes into figures and ratios to the floor."""
+    """Turn the client's samples (one list per round) and the taps' bytes into figures, each
+    with its min-max over the rounds, and ratios to the floor of the same round."""
+    floor = raw["rtt"]["tcp"]
     rtt = {}
-    for case, samples in raw["rtt"].items():
-        rtt[case] = {"median_us": statistics.median(samples) * 1e6,
-                     "p99_us": _percentile(samples, 0.99) * 1e6}  # fmt: skip
-    for figure in rtt.values():
-        figure["ratio"] = figure["median_us"] / rtt["tcp"]["median_us"]
-        figure["p99_ratio"] = figure["p99_us"] / rtt["tcp"]["p99_us"]
-    push = {case: {"per_s": rate, "ratio": rate / raw["push"]["tcp"]}
-            for case, rate in raw["push"].items()}  # fmt: skip
+    for case, rounds in raw["rtt"].items():
+        rtt[case] = {
+            **_figure("median_us", _medians(rounds, 1e6), _medians(floor, 1e6)),
+            **_figure("p99_us", [_percentile(r, 0.99) * 1e6 for r in rounds],
+                      [_percentile(r, 0.99) * 1e6 for r in floor], ratio="p99_ratio"),
+        }  # fmt: skip
+    push = {
+        case: _figure("per_s", rates, raw["push"]["tcp"]) for case, rates in raw["push"].items()
+    }
+    delay = {
+        case: {
+            **_figure("median_ms", _medians(rounds, 1e3)),
+            "worst_ms": max(max(r) for r in rounds) * 1e3,
+        }
+        for case, rounds in raw["delay"].items()
+    }
     fanout: dict[str, dict[str, Any]] = {}
     for case, sizes in raw["fanout"].items():
-        fanout[case] = {}
-        for size, samples in sizes.items():
-            floor = statistics.median(raw["fanout"]["tcp"][size])
-            fanout[case][size] = {
-                "median_ms": statistics.median(samples) * 1e3,
-                "worst_ms": max(samples) * 1e3,
-                "ratio": statistics.median(samples) / floor,
+        fanout[case] = {
+            size: {
+                **_figure(
+                    "median_ms", _medians(rounds, 1e3), _medians(raw["fanout"]["tcp"][size], 1e3)
+                ),
+                "worst_ms": max(max(r) for r in rounds) * 1e3,
             }
+            for size, rounds in sizes.items()
+        }
     wire_bytes = {case: expected_bytes(case, on_wire[case]) for case in CASES}
     floor_bytes = wire_bytes["tcp"]["up"] + wire_bytes["tcp"]["down"]
     for figure in wire_bytes.values():
@@ -254,8 +307,9 @@ def _figures(raw: dict[str, Any], on_wire: dict[str, Any]) -> dict[str, Any]:
     return {
         "rtt": rtt,
         "push": push,
+        "delay": delay,
         "bytes": wire_bytes,
         "fanout": fanout,
         "polling_limit": raw["polling_limit"],
-        "samples": {"rtt": raw["rtt"], "fanout": raw["fanout"]},
+        "samples": {"rtt": raw["rtt"], "fanout": raw["fanout"], "delay": raw["delay"]},
     }

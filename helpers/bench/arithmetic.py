@@ -140,7 +140,7 @@ def expected_bytes(case: str, phases: dict[str, dict[str, bytes]]) -> dict[str, 
         found = _websocket(echo, event, ack, packets=True)
     elif case == "socketio-polling":  # a POST carries the event; the parked GET the ack
         found = _http(echo, [event], [ack, "OK"])
-    elif case == "http-polling":
+    elif case == "http-request":
         found = _http(echo, [MESSAGE], [MESSAGE])
     else:
         raise ValueError(f"unknown case {case!r}")

@@ -120,7 +120,7 @@ class SocketIO:
             await self.client.disconnect()
 
 
-class HttpPolling:
+class HttpRequest:
     """Plain HTTP request/response with aiohttp (one kept-alive connection)."""
 
     async def open(self, port: int) -> None:
@@ -131,7 +131,7 @@ class HttpPolling:
             await response.read()
 
     async def push(self, count: int) -> None:
-        for _ in range(count):  # polling: one request for each message
+        for _ in range(count):  # not push: one request for each message, a request rate
             async with self.session.get("/poll") as response:
                 await response.read()
 
@@ -145,7 +145,7 @@ CLIENTS: dict[str, Callable[[], Any]] = {
     "websockets-deflate": lambda: WebSocket("deflate"),
     "socketio-ws": lambda: SocketIO("websocket"),
     "socketio-polling": lambda: SocketIO("polling"),
-    "http-polling": HttpPolling,
+    "http-request": HttpRequest,
 }
 
 
@@ -183,6 +183,60 @@ async def push(case: str, ports: dict[str, int], count: int) -> float:
     elapsed = time.perf_counter() - began
     await client.close()
     return count / elapsed
+
+
+async def delay_websockets(port: int, count: int, interval: float) -> list[float]:
+    delays = []
+    async with connect(f"ws://{HOST}:{port}/", compression=None) as websocket:
+        await websocket.send(f"notify {count}")
+        for _ in range(count):
+            sent = float(await websocket.recv())
+            delays.append(time.perf_counter() - sent)
+    return delays
+
+
+async def delay_socketio(transport: str, port: int, count: int) -> list[float]:
+    client = SocketIO(transport)
+    delays: list[float] = []
+
+    @client.client.on("stamp")
+    async def stamp(sent: float) -> None:
+        delays.append(time.perf_counter() - sent)
+        if len(delays) == count:
+            client.done.set()
+
+    await client.open(port)
+    client.done.clear()
+    await client.client.emit("notify", count)
+    await asyncio.wait_for(client.done.wait(), TIMEOUT)
+    await client.close()
+    return delays
+
+
+async def delay_poll_loop(port: int, count: int, interval: float) -> list[float]:
+    """A polling loop: ``GET /news``, then wait ``interval`` seconds, again and again."""
+    delays: list[float] = []
+    async with aiohttp.ClientSession(f"http://{HOST}:{port}") as session:
+        async with session.post("/notify", params={"n": str(count)}) as response:
+            await response.read()
+        deadline = time.perf_counter() + TIMEOUT
+        while len(delays) < count and time.perf_counter() < deadline:
+            async with session.get("/news") as response:
+                body = await response.text()
+            now = time.perf_counter()
+            delays += [now - float(line) for line in body.split()]
+            await asyncio.sleep(interval)
+    return delays
+
+
+DELAY: dict[str, Callable[[int, int, float], Any]] = {
+    "websockets": delay_websockets,
+    "socketio-ws": lambda port, n, _: delay_socketio("websocket", port, n),
+    "socketio-polling": lambda port, n, _: delay_socketio("polling", port, n),
+    "http-poll-loop": delay_poll_loop,
+}
+DELAY_PORT = {"websockets": "ws", "socketio-ws": "http", "socketio-polling": "http",
+              "http-poll-loop": "http"}  # fmt: skip
 
 
 class _Warnings(logging.Handler):
@@ -304,30 +358,55 @@ async def wire_bytes(case: str, port: int) -> None:
     await client.close()
 
 
-async def main(plan: dict[str, Any]) -> dict[str, Any]:
+async def measure(plan: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """One round of every timed figure, each case after the other."""
     ports, result = plan["ports"], {}
-    for case, port in plan["taps"].items():
-        await wire_bytes(case, port)
-        say(step=f"bytes: {case}")
     result["rtt"] = {}
     for case in CLIENTS:
         port = ports[SERVER_PORT[case]]
         result["rtt"][case] = await round_trips(case, port, plan["count"], plan["warmup"])
-        say(step=f"round trips: {case}")
-    result["polling_limit"] = await polling_limit(ports["http"], plan["burst"])
-    say(step="long-polling burst with the default limit")
-    engineio.payload.Payload.max_decode_packets = plan["push"] + 16
+        say(step=f"round {repeat}, round trips: {case}")
     result["push"] = {}
     for case in CLIENTS:
         result["push"][case] = await push(case, ports, plan["push"])
-        say(step=f"push: {case}")
+        say(step=f"round {repeat}, push: {case}")
+    result["delay"] = {}
+    for case, measure_delay in DELAY.items():
+        port = ports[DELAY_PORT[case]]
+        result["delay"][case] = await measure_delay(port, plan["notify"], plan["interval"])
+        say(step=f"round {repeat}, server-initiated delay: {case}")
     result["fanout"] = {}
     for case in FANOUT:
         result["fanout"][case] = {}
         for size in plan["sizes"]:
             samples = await fanout(case, ports[FANOUT_PORT[case]], size, plan["rounds"])
             result["fanout"][case][str(size)] = samples
-            say(step=f"fan-out: {case} to {size}")
+            say(step=f"round {repeat}, fan-out: {case} to {size}")
+    return result
+
+
+async def main(plan: dict[str, Any]) -> dict[str, Any]:
+    """The bytes once (they do not vary), then ``plan["repeats"]`` rounds of the timings.
+
+    Each figure comes back as a list with one entry per round, so the harness can tell how
+    much it moved from round to round.
+    """
+    for case, port in plan["taps"].items():
+        await wire_bytes(case, port)
+        say(step=f"bytes: {case}")
+    result: dict[str, Any] = {}
+    result["polling_limit"] = await polling_limit(plan["ports"]["http"], plan["burst"])
+    say(step="long-polling burst with the default limit")
+    engineio.payload.Payload.max_decode_packets = plan["push"] + 16
+    rounds = [await measure(plan, repeat) for repeat in range(plan["repeats"])]
+    for figure in ("rtt", "push", "delay"):
+        result[figure] = {
+            case: [each[figure][case] for each in rounds] for case in rounds[0][figure]
+        }
+    result["fanout"] = {
+        case: {size: [each["fanout"][case][size] for each in rounds] for size in sizes}
+        for case, sizes in rounds[0]["fanout"].items()
+    }
     return result
 
 

@@ -15,16 +15,38 @@ def _label(case: str) -> str:
     return CASES[case]
 
 
+def number(value: float) -> str:
+    """A measured figure with about three significant digits (thousands with commas)."""
+    if value >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if value >= 1 else f"{value:.2g}"
+
+
+def spread(value: float, bounds: list[float], unit: str = "") -> str:
+    """``value unit [min–max]``: a figure and its min-max over the rounds."""
+    low, high = (number(b) for b in bounds)
+    return f"{number(value)}{unit} [{low}–{high}]"
+
+
+def ms(figure: dict[str, Any]) -> str:
+    return spread(figure["median_ms"], figure["median_ms_range"], " ms")
+
+
+def ratio(figure: dict[str, Any], key: str = "ratio") -> str:
+    return spread(figure[key], figure[f"{key}_range"], "×")
+
+
 def table(results: dict[str, Any]) -> str:
-    """The figures as a text table, with each one's ratio to the floor (×)."""
+    """The figures as a text table: each the median of the rounds, [min–max] over them, and
+    its ratio to the floor of the same round (×)."""
     rows = [("case", "round trip median", "p99", "push msg/s", "bytes up/down", "opening")]
     for case, rtt in results["rtt"].items():
         push, size = results["push"][case], results["bytes"][case]
         rows.append((
             _label(case),
-            f"{rtt['median_us']:7.0f} µs {rtt['ratio']:5.2f}×",
-            f"{rtt['p99_us']:7.0f} µs {rtt['p99_ratio']:5.2f}×",
-            f"{push['per_s']:9.0f} {push['ratio']:5.3f}×",
+            f"{spread(rtt['median_us'], rtt['median_us_range'], ' µs')} {ratio(rtt)}",
+            f"{spread(rtt['p99_us'], rtt['p99_us_range'], ' µs')} {ratio(rtt, 'p99_ratio')}",
+            f"{spread(push['per_s'], push['per_s_range'])} {ratio(push)}",
             f"{size['up']:3d} / {size['down']:3d} {size['ratio']:5.1f}×",
             f"{size['handshake_up']:3d} / {size['handshake_down']:3d}",
         ))  # fmt: skip
@@ -34,9 +56,17 @@ def table(results: dict[str, Any]) -> str:
     rows = [("fan-out: last client has it", *(f"N = {n}" for n in sizes))]
     for case, by_size in results["fanout"].items():
         rows.append((_label(case), *(
-            f"{f['median_ms']:6.2f} ms {f['ratio']:4.1f}× (worst {f['worst_ms']:.1f})"
+            f"{spread(f['median_ms'], f['median_ms_range'], ' ms')} {ratio(f)}"
+            f" (worst {number(f['worst_ms'])})"
             for f in by_size.values()
         )))  # fmt: skip
+    lines += _columns(rows)
+    lines.append("")
+    rows = [("server-initiated message", "delay until the client has it", "worst")]
+    for case, figure in results["delay"].items():
+        rows.append((_delay_label(case, results),
+                     spread(figure["median_ms"], figure["median_ms_range"], " ms"),
+                     f"{number(figure['worst_ms'])} ms"))  # fmt: skip
     lines += _columns(rows)
     limit = results["polling_limit"]
     lines.append("")
@@ -44,13 +74,21 @@ def table(results: dict[str, Any]) -> str:
         f"long-polling burst of {limit['burst']} with max_decode_packets={limit['limit']}: "
         f"received {limit['received']}, aborted: {limit['aborted']} {limit['logged']}"
     )
-    machine = results["machine"]
+    machine, settings = results["machine"], results["settings"]
     lines.append(
-        f"{results['settings']['count']} round trips per case; load average "
+        f"{settings['repeats']} rounds of {settings['count']} round trips per case; load average "
         f"{machine['load_before']} before, {machine['load_after']} after; "
         f"{machine['seconds']} s"
     )
     return "\n".join(lines)
+
+
+def _delay_label(case: str, results: dict[str, Any]) -> str:
+    from . import DELAY_CASES
+
+    if case == "http-poll-loop":
+        return f"{DELAY_CASES[case]}, every {results['settings']['interval'] * 1000:.0f} ms"
+    return DELAY_CASES[case]
 
 
 def _columns(rows: list[tuple[str, ...]]) -> list[str]:
@@ -62,9 +100,10 @@ def _columns(rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def facts(results: dict[str, Any]) -> dict[str, bool]:
-    """Statements about the figures that hold run after run (the lesson prints these)."""
+    """Statements about the figures that held in every run so far (the lesson prints these)."""
     rtt = {case: figure["median_us"] for case, figure in results["rtt"].items()}
     size = {case: f["up"] + f["down"] for case, f in results["bytes"].items()}
+    delay = {case: figure["median_ms"] for case, figure in results["delay"].items()}
     return {
         "long-polling round trip is slower than WebSocket": (
             rtt["socketio-polling"] > rtt["socketio-ws"]
@@ -72,49 +111,92 @@ def facts(results: dict[str, Any]) -> dict[str, bool]:
         "a Socket.IO call over WebSocket is slower than a websockets echo": (
             rtt["socketio-ws"] > rtt["websockets"]
         ),
+        "a plain HTTP request is faster than a Socket.IO call over WebSocket": (
+            rtt["http-request"] < rtt["socketio-ws"]
+        ),
+        "... though it puts more bytes on the wire": size["http-request"] > size["socketio-ws"],
         "a Socket.IO event costs more bytes than a bare frame": (
             size["socketio-ws"] > size["websockets"]
         ),
         "every byte count matches the protocol arithmetic": all(
             f["matches"] for f in results["bytes"].values()
         ),
+        "long-polling delivers server news sooner than the polling loop": (
+            delay["socketio-polling"] < delay["http-poll-loop"]
+        ),
         "the default long-polling limit aborts a burst": results["polling_limit"]["aborted"],
     }
 
 
+FEATURES = ("socketio-ws", "socketio-polling")
+"""The cases with events, acknowledgements, rooms and reconnection built in."""
+HTTP_ONLY = ("socketio-polling", "http-poll-loop")
+"""The cases of the server-initiated delay that need nothing but plain HTTP requests."""
+
+
+def pick(values: dict[str, tuple[float, list[float]]], *, lower: bool = True) -> list[str]:
+    """The best case by its median, and every case whose min-max overlaps the best one's: a
+    difference smaller than the run-to-run spread is a tie, not a win."""
+    best = (min if lower else max)(values, key=lambda case: values[case][0])
+    low, high = values[best][1]
+    return [case for case, (_, (a, b)) in values.items() if a <= high and b >= low]
+
+
+def _use(cases: list[str]) -> str:
+    from . import CASES, DELAY_CASES
+
+    names = [CASES.get(case) or DELAY_CASES[case] for case in cases]
+    return names[0] if len(names) == 1 else "tie: " + ", ".join(names)
+
+
 def when_to_use(results: dict[str, Any]) -> str:
-    """A "when to use which" table: for each need, the technology that measured best here.
-
-    The candidates are ``websockets``, Socket.IO over WebSocket and over long-polling, and
-    plain HTTP polling; every figure is a ratio, so the table reads the same on any machine.
-    """
-    rtt, push, size, fanout = results["rtt"], results["push"], results["bytes"], results["fanout"]
+    """When to use which: for each need, the case that measured best here, or the cases tied
+    within their min-max over the rounds, and what was measured (median [min-max of the
+    rounds]), two lines a need. Every line is computed from the run."""
+    rtt, push, size = results["rtt"], results["push"], results["bytes"]
+    fanout, delay = results["fanout"], results["delay"]
     largest = list(fanout["tcp"])[-1]
-    candidates = ["websockets", "socketio-ws", "socketio-polling", "http-polling"]
+    others = [case for case in rtt if case != "tcp"]
+    pushing = [case for case in others if case != "http-request"]  # a request rate, not push
 
-    def best(figure: dict[str, Any], key: str, cases: list[str] = candidates) -> str:
-        return min(cases, key=lambda case: figure[case][key])
+    def of(figure: dict[str, Any], cases: list[str] | tuple[str, ...], key: str) -> dict:
+        return {case: (figure[case][key], figure[case][f"{key}_range"]) for case in cases}
 
-    fastest_push = max(candidates, key=lambda case: push[case]["per_s"])
+    def exact(case: str) -> tuple[float, list[float]]:
+        total = size[case]["up"] + size[case]["down"]
+        return total, [total, total]
+
+    def features(case: str) -> str:
+        times = rtt[case]["median_us"] / rtt["websockets"]["median_us"]
+        return f"{spread(rtt[case]['median_us'], rtt[case]['median_us_range'], ' µs')}, " \
+               f"{number(times)}× websockets' round trip"  # fmt: skip
+
+    loop = delay["http-poll-loop"]
+    interval = results["settings"]["interval"] * 1000
     needs = [
-        ("lowest latency", best(rtt, "median_us"),
-         lambda c: f"{rtt[c]['ratio']:.2f}× the floor's round trip"),
-        ("most messages pushed per second", fastest_push,
-         lambda c: f"{push[c]['ratio']:.2f}× the floor's rate"),
-        ("fewest bytes per message", min(candidates, key=lambda c: size[c]["ratio"]),
+        ("lowest latency", pick(of(rtt, others, "median_us")),
+         lambda c: f"{spread(rtt[c]['median_us'], rtt[c]['median_us_range'], ' µs')}, "
+                   f"{ratio(rtt[c])} the floor's"),
+        ("most messages pushed per second", pick(of(push, pushing, "per_s"), lower=False),
+         lambda c: f"{spread(push[c]['per_s'], push[c]['per_s_range'])} msg/s, "
+                   f"{ratio(push[c])} the floor's"),
+        ("fewest bytes per message", pick({c: exact(c) for c in others}),
          lambda c: f"{size[c]['up']} / {size[c]['down']} bytes per echo"),
         ("a broadcast to the most clients measured",
-         min([c for c in fanout if c != "tcp"], key=lambda c: fanout[c][largest]["median_ms"]),
-         lambda c: f"{fanout[c][largest]['ratio']:.1f}× raw TCP's"),
-        ("events, acks, rooms, reconnection built in", "socketio-ws",
-         lambda c: f"{rtt[c]['median_us'] / rtt['websockets']['median_us']:.1f}× websockets' "
-         "round trip"),
-        ("only HTTP gets through (proxies)", best(rtt, "median_us", candidates[2:]),
-         lambda c: f"{rtt[c]['ratio']:.1f}× the floor's round trip"),
+         pick(of({c: fanout[c][largest] for c in fanout if c != "tcp"},
+                 [c for c in fanout if c != "tcp"], "median_ms")),
+         lambda c: f"{ms(fanout[c][largest])}, {ratio(fanout[c][largest])} raw TCP's"),
+        ("events, acks, rooms, reconnection built in", pick(of(rtt, FEATURES, "median_us")),
+         features),
+        ("only plain HTTP gets through: server news", pick(of(delay, HTTP_ONLY, "median_ms")),
+         lambda c: f"after {spread(delay[c]['median_ms'], delay[c]['median_ms_range'], ' ms')}"
+                   f" (a loop every {interval:.0f} ms: "
+                   f"{spread(loop['median_ms'], loop['median_ms_range'], ' ms')})"),
     ]  # fmt: skip
-    rows = [("you need", "use", "measured here")]
-    rows += [(need, _label(case), say(case)) for need, case, say in needs]
-    return "\n".join(_columns(rows))
+    lines = []
+    for need, cases, measured in needs:
+        lines += [f"{need}: use {_use(cases)}", f"    {measured(cases[0])}"]
+    return "\n".join(lines)
 
 
 def layers(results: dict[str, Any], case: str) -> dict[str, int]:

@@ -6,14 +6,22 @@ It prints one line of JSON with the ports, then serves until its standard input 
 harness keeps the pipe open while it measures). It runs in its own process so the clients
 that measure it never share a CPU-bound loop or the GIL with it.
 
+Every message a server starts on its own for the delay case (``notify n``, the ``notify``
+event, ``POST /notify``) carries the server's :func:`time.perf_counter` when it was sent: that
+clock is the system-wide monotonic one (Linux, macOS, Windows), so the client process can
+subtract it from its own reading of the same clock.
+
 - ``tcp``: the floor, a raw TCP echo with asyncio streams; ``tcp_push`` sends ``n`` 5-byte
   messages after reading the line ``n``; ``tcp_fanout`` says ``+`` to each new client, then
   sends one byte to every connected client whenever any of them sends one.
 - ``ws``: a ``websockets`` echo (permessage-deflate offered); ``push n`` sends n messages. At
   the path ``/fanout`` it says ``ready``, and ``go`` broadcasts ``news`` to every connection
-  there with ``websockets.broadcast``.
+  there with ``websockets.broadcast``. ``notify n`` sends n time stamps, one every
+  :data:`GAP` seconds or so (at random), each as soon as it is made.
 - ``http``: aiohttp with Socket.IO at ``/socket.io/`` (events ``echo`` with ack, ``push`` n,
-  ``go`` broadcasting ``news``), plus plain HTTP: ``POST /echo`` and ``GET /poll``.
+  ``go`` broadcasting ``news``, ``notify`` n sending n ``stamp`` events as above), plus plain
+  HTTP: ``POST /echo``, ``GET /poll``, and ``POST /notify?n=`` that makes n stamps at random
+  times and keeps them until a ``GET /news`` takes them (what a polling loop reads).
 """
 
 from __future__ import annotations
@@ -21,7 +29,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import sys
+import time
+from collections.abc import AsyncIterator
 
 import socketio
 from aiohttp import web
@@ -29,6 +40,15 @@ from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
 MESSAGE = "hello"
+GAP = (0.005, 0.045)
+"""The server waits a random time in this range (seconds) before each message it starts."""
+
+
+async def stamps(count: int) -> AsyncIterator[float]:
+    """``count`` time stamps, each made after a random gap: when the server "has news"."""
+    for _ in range(count):
+        await asyncio.sleep(random.uniform(*GAP))
+        yield time.perf_counter()
 
 
 async def tcp_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -79,6 +99,9 @@ async def ws_handler(websocket: ServerConnection, connected: set[ServerConnectio
         async for message in websocket:
             if message == "go":
                 broadcast(connected, "news")
+            elif isinstance(message, str) and message.startswith("notify "):
+                async for stamp in stamps(int(message[7:])):
+                    await websocket.send(repr(stamp))
             elif isinstance(message, str) and message.startswith("push "):
                 for _ in range(int(message[5:])):
                     await websocket.send(MESSAGE)
@@ -108,6 +131,32 @@ def http_app() -> web.Application:
     async def go(sid: str) -> None:
         await sio.emit("news", MESSAGE)
 
+    @sio.event
+    async def notify(sid: str, count: int) -> None:
+        async def send() -> None:
+            async for stamp in stamps(count):
+                await sio.emit("stamp", stamp, to=sid)
+
+        sio.start_background_task(send)
+
+    news: list[float] = []
+    makers: set[asyncio.Task] = set()
+
+    async def http_notify(request: web.Request) -> web.Response:
+        async def make() -> None:
+            async for stamp in stamps(int(request.query["n"])):
+                news.append(stamp)
+
+        task = asyncio.ensure_future(make())
+        makers.add(task)
+        task.add_done_callback(makers.discard)
+        return web.Response(text="OK")
+
+    async def http_news(request: web.Request) -> web.Response:
+        taken = [repr(stamp) for stamp in news]
+        news.clear()
+        return web.Response(text="\n".join(taken))
+
     async def http_echo(request: web.Request) -> web.Response:
         return web.Response(body=await request.read())
 
@@ -116,6 +165,8 @@ def http_app() -> web.Application:
 
     app.router.add_post("/echo", http_echo)
     app.router.add_get("/poll", http_poll)
+    app.router.add_post("/notify", http_notify)
+    app.router.add_get("/news", http_news)
     return app
 
 
