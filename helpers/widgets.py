@@ -168,6 +168,6 @@ def wait_for_page(connected: Callable[[], object], timeout: float = 10) -> None:
         print("the page is connected")
     else:
         print(
-            f"no page connected within {timeout:g} s (no browser shows this notebook, as when "
-            "the tests run it, or the page could not reach the server: its pane says why)"
+            f"no page connected within {timeout:g} s (no browser shows this notebook, or the "
+            "page could not reach the server: its pane says why)"
         )

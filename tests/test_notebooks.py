@@ -66,13 +66,10 @@ def test_ends_with_recap_exercises_and_next(lesson: Path) -> None:
 
 
 SOURCES = "## Sources and further reading"
-# Lessons whose second edition is done: each ends with the sources its claims rest on.
-WITH_SOURCES = [path for path in LESSONS if int(path.name[:2]) <= 7]
 
 
-@pytest.mark.parametrize("edited", WITH_SOURCES, ids=lambda path: path.stem)
-def test_ends_with_sources_and_further_reading(edited: Path) -> None:
-    cells = read(edited).cells
+def test_ends_with_sources_and_further_reading(lesson: Path) -> None:
+    cells = read(lesson).cells
     sources = [c for c in cells if c.cell_type == "markdown" and c.source.startswith(SOURCES)]
     assert len(sources) == 1, f"one '{SOURCES}' cell, after the exercises"
     assert cells.index(sources[0]) == len(cells) - 2, "the sources come just before **Next:**"
