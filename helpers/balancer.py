@@ -248,15 +248,20 @@ server {{
 }}"""
 
 
-def find_nginx() -> str | None:
-    """The nginx program: on ``PATH``, or in /usr/sbin (Debian), where PATH may not look.
+def _find_program(program: str, setting: str) -> str | None:
+    """``program`` on ``PATH``, or in /usr/sbin (Debian), where PATH may not look.
 
-    With the environment variable ``HELPERS_NGINX=none``, None: the lab then runs its own
-    balancer, to see what a learner without nginx sees.
+    With the environment variable ``setting`` set to ``none``, None: the lab then runs its own
+    balancer, to see what a learner without the program sees.
     """
-    if os.environ.get("HELPERS_NGINX") == "none":
+    if os.environ.get(setting) == "none":
         return None
-    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    return shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/local/sbin")
+
+
+def find_nginx() -> str | None:
+    """The nginx program, or None (also with ``HELPERS_NGINX=none``)."""
+    return _find_program("nginx", "HELPERS_NGINX")
 
 
 def start_load_balancer(site: str, *, name: str = "nginx") -> Service:
@@ -343,14 +348,8 @@ backend socketio_nodes
 
 
 def find_haproxy() -> str | None:
-    """The haproxy program: on ``PATH``, or in /usr/sbin (Debian), where PATH may not look.
-
-    With the environment variable ``HELPERS_HAPROXY=none``, None: the lab then runs its own
-    balancer, to see what a learner without HAProxy sees.
-    """
-    if os.environ.get("HELPERS_HAPROXY") == "none":
-        return None
-    return shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
+    """The haproxy program, or None (also with ``HELPERS_HAPROXY=none``)."""
+    return _find_program("haproxy", "HELPERS_HAPROXY")
 
 
 def start_haproxy(config: str, *, name: str = "haproxy") -> Service:
