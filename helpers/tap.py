@@ -108,7 +108,12 @@ class Tap:
         return sum(len(c.data) for c in self.chunks if direction in (None, c.direction))
 
     def show(
-        self, decode: str = "websocket", *, only: str | None = None, wait: float = 0.2
+        self,
+        decode: str = "websocket",
+        *,
+        only: str | None = None,
+        headers: bool = True,
+        wait: float = 0.2,
     ) -> None:
         """Print what passed through the tap since it started (or since :meth:`clear`).
 
@@ -119,14 +124,15 @@ class Tap:
         long-polling bodies and WebSocket frames read too) or ``"redis"`` (each command and
         reply of Redis's protocol, RESP, as ``redis-cli`` writes them). ``only=TO_SERVER`` (or
         ``TO_CLIENT``) shows one direction: each direction's order is fixed, while the
-        interleaving of the two can differ from run to run. It first waits until nothing has
-        passed for ``wait`` seconds.
+        interleaving of the two can differ from run to run. ``headers=False`` shows only the
+        first line of each HTTP head (the request or status line), with a count of the header
+        lines left out. It first waits until nothing has passed for ``wait`` seconds.
         """
         _check_decode(decode)
         if only not in (None, TO_SERVER, TO_CLIENT):
             raise ValueError(f"only must be {TO_SERVER!r} or {TO_CLIENT!r}, not {only!r}")
         self._settle(wait)
-        print(transcript(self.chunks, decode, only))
+        print(transcript(self.chunks, decode, only, headers=headers))
 
     def diagram(
         self,
@@ -282,9 +288,11 @@ class Reading:
 _END = Reading("end", "end of stream", label="end of stream")
 
 
-def transcript(chunks: list[Chunk], decode: str, only: str | None = None) -> str:
+def transcript(
+    chunks: list[Chunk], decode: str, only: str | None = None, *, headers: bool = True
+) -> str:
     """The annotated transcript of ``chunks``, connection by connection (one direction if
-    ``only`` names it)."""
+    ``only`` names it; HTTP heads cut to their first line unless ``headers``)."""
     if not chunks:
         return "(nothing has passed through the tap)"
     lines: list[str] = []
@@ -294,6 +302,8 @@ def transcript(chunks: list[Chunk], decode: str, only: str | None = None) -> str
             if only not in (None, direction):
                 continue
             first, *rest = reading.text.splitlines() or [""]
+            if reading.kind == "head" and not headers and rest:
+                rest = [f"({len(rest)} header lines)"]
             lines.append(f"  {direction}  {first}")
             lines.extend(_INDENT + line for line in rest)
     return "\n".join(lines)

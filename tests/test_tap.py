@@ -58,6 +58,23 @@ def test_one_direction_only(capsys: pytest.CaptureFixture[str]) -> None:
         the_tap.show(only="sideways")
 
 
+def test_heads_cut_to_their_first_line(capsys: pytest.CaptureFixture[str]) -> None:
+    the_tap = helpers.start_tap(helpers.start_ws_server())
+    with websockets.sync.client.connect(the_tap.url, compression=None) as websocket:
+        websocket.send("Hello")
+        websocket.recv()
+    the_tap.show("websocket", headers=False)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:5] == [
+        "connection 1",
+        "  client → server  GET / HTTP/1.1",
+        "                   (6 header lines)",
+        "  server → client  HTTP/1.1 101 Switching Protocols",
+        "                   (5 header lines)",
+    ]
+    assert lines[5] == "  client → server  [11 bytes] text, masked, 5 bytes: 'Hello'"
+
+
 def test_permessage_deflate_is_inflated(capsys: pytest.CaptureFixture[str]) -> None:
     the_tap = helpers.start_tap(helpers.start_ws_server())
     with websockets.sync.client.connect(the_tap.url) as websocket:
