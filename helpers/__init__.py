@@ -11,7 +11,8 @@ Start servers in the lab's background thread, talk to them from cells, read what
 Lessons use the libraries themselves for everything they teach; these helpers only run,
 log and clean up. ``help(helpers.start_ws_server)`` and friends say more. Submodules that
 lessons import by name: ``helpers.wire`` (frames and packets by hand), ``helpers.raw`` (a
-WebSocket on a plain socket), ``helpers.capture`` (loopback packets), ``helpers.tap``,
+WebSocket on a plain socket), ``helpers.capture`` (loopback packets, read by
+``helpers.packets``: Ethernet, IPv4, TCP and UDP headers by hand), ``helpers.tap``,
 ``helpers.diagram`` (sequence diagrams of taps and captures, and ``merge`` for several),
 ``helpers.bench`` (lesson 12's measurements), ``helpers.broker``, ``helpers.cluster``,
 ``helpers.processes`` and ``helpers.balancer`` (lesson 13: Redis, server processes, load

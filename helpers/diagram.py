@@ -356,7 +356,7 @@ def layout(diagram: Diagram) -> Layout:
         Text(_elide(_printable(name), most), column, "middle")
         for name, column in zip(diagram.parties, columns, strict=True)
     )
-    top = PAD + NAME_HEIGHT + 10
+    top: float = PAD + NAME_HEIGHT + 10
     rows: list[Arrow | Band] = []
     for row in diagram.rows:
         placed = _place(row, diagram.parties, columns, top)

@@ -95,22 +95,25 @@ def open_websocket(url: str, *, key: str = EXAMPLE_KEY, timeout: float = 3.0) ->
     except BaseException:
         sock.close()
         raise
-    status = head.split("\r\n", 1)[0]
-    accept = next((line.split(":", 1)[1].strip() for line in head.split("\r\n")
-                   if line.lower().startswith("sec-websocket-accept:")), None)  # fmt: skip
-    if not status.startswith("HTTP/1.1 101") or accept != wire.accept_key(key):
+    switched = head.start_line.startswith("HTTP/1.1 101")
+    if not switched or head.header("sec-websocket-accept") != wire.accept_key(key):
         sock.close()
-        raise ConnectionError(f"the server did not switch to WebSocket: {status}")
-    return RawWebSocket(sock, head, leftover)
+        raise ConnectionError(f"the server did not switch to WebSocket: {head.start_line}")
+    return RawWebSocket(sock, head.text, leftover)
 
 
-def _read_head(sock: socket.socket) -> tuple[str, bytes]:
+def _read_head(sock: socket.socket) -> tuple[wire.HttpHead, bytes]:
     """Read up to the blank line that ends an HTTP head; return it and the bytes after it."""
     data = b""
-    while b"\r\n\r\n" not in data:
-        more = sock.recv(4096)
-        if not more:
-            raise ConnectionError("the server closed the connection during the handshake")
-        data += more
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return head.decode("latin-1"), rest
+    while True:
+        try:
+            head = wire.parse_http_head(data)
+        except wire.IncompleteHead:
+            more = sock.recv(4096)
+            if not more:
+                raise ConnectionError(
+                    "the server closed the connection during the handshake"
+                ) from None
+            data += more
+        else:
+            return head, data[head.size :]

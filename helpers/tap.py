@@ -21,6 +21,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from . import wire
 from .diagram import PAUSE, Diagram, Message, choose_connections, name_clients
@@ -40,7 +41,6 @@ __all__ = [
 
 TO_SERVER = "client → server"
 TO_CLIENT = "server → client"
-DECODERS = ("raw", "http", "websocket", "socketio", "redis")
 
 
 @dataclass(frozen=True)
@@ -263,11 +263,6 @@ _INDENT = " " * (len(TO_SERVER) + 4)
 NOT_YET = "(nothing has passed through the tap: connect a client to tap.url first)"
 
 
-def _check_decode(decode: str) -> None:
-    if decode not in DECODERS:
-        raise ValueError(f"unknown decode {decode!r}: choose one of {', '.join(DECODERS)}")
-
-
 @dataclass(frozen=True)
 class Reading:
     """One thing a reader found in a stream: a ``"head"`` (HTTP start line and headers), a
@@ -464,19 +459,19 @@ class _Http:
                     entries.append(self.body(buffer[:left]))
                 self.buffers[direction], self.body_left[direction] = buffer[left:], None
                 continue
-            head, found, rest = buffer.partition(b"\r\n\r\n")
-            if not found:
+            try:
+                head = wire.parse_http_head(buffer)
+            except wire.IncompleteHead:
                 return entries
-            self.buffers[direction] = rest
-            start_line = head.partition(b"\r\n")[0].decode("latin-1")
-            entries.append(Reading("head", head.decode("latin-1"), len(head) + 4, start_line))
+            self.buffers[direction] = buffer[head.size :]
+            entries.append(Reading("head", head.text, head.size, head.start_line))
             self.body_left[direction] = self.after_head(direction, head)
             if self.body_left[direction] is None:  # the rest is not HTTP any more
                 return entries + self.after_upgrade(direction)
 
-    def after_head(self, direction: str, head: bytes) -> int | None:
+    def after_head(self, direction: str, head: wire.HttpHead) -> int | None:
         """How many body bytes follow ``head`` (0 if none)."""
-        return int(_header(head, "content-length") or 0)
+        return int(head.header("content-length") or 0)
 
     def after_upgrade(self, direction: str) -> list[Reading]:
         return []
@@ -488,12 +483,10 @@ class _Http:
         return Reading("body", f"{label}: {shown!r}", len(data), label, f"body {shown!r}")
 
 
-def _header(head: bytes, name: str) -> str | None:
-    for line in head.decode("latin-1").split("\r\n")[1:]:
-        key, _, value = line.partition(":")
-        if key.strip().lower() == name:
-            return value.strip()
-    return None
+class _Inflater(Protocol):
+    """What ``zlib.decompressobj()`` returns (its class is private to zlib)."""
+
+    def decompress(self, data: bytes, /) -> bytes: ...
 
 
 class _WebSocket(_Http):
@@ -502,7 +495,7 @@ class _WebSocket(_Http):
     def __init__(self) -> None:
         super().__init__()
         self.framing: set[str] = set()
-        self.deflate: dict[str, zlib._Decompress | None] = {}
+        self.deflate: dict[str, _Inflater] = {}
         self.reset_after_message: set[str] = set()
         self.inflating: set[str] = set()
 
@@ -514,13 +507,13 @@ class _WebSocket(_Http):
         self.buffers[direction] += data
         return self.frames(direction)
 
-    def after_head(self, direction: str, head: bytes) -> int | None:
-        upgrading = (_header(head, "upgrade") or "").lower() == "websocket"
-        switching = head.startswith(b"HTTP/1.1 101")
+    def after_head(self, direction: str, head: wire.HttpHead) -> int | None:
+        upgrading = (head.header("upgrade") or "").lower() == "websocket"
+        switching = head.start_line.startswith("HTTP/1.1 101")
         if (direction == TO_SERVER and upgrading) or (direction == TO_CLIENT and switching):
             self.framing.add(direction)
             if direction == TO_CLIENT:
-                self.negotiate(_header(head, "sec-websocket-extensions") or "")
+                self.negotiate(head.header("sec-websocket-extensions") or "")
             return None
         return super().after_head(direction, head)
 
@@ -561,10 +554,9 @@ class _WebSocket(_Http):
         """``describe(frame)``, with a compressed message's payload inflated."""
         if frame.compressed:
             self.inflating.add(direction)
-        if direction not in self.inflating or frame.opcode not in (wire.TEXT, wire.BINARY, 0):
+        if direction not in self.inflating or frame.opcode.is_control:  # control: never deflated
             return wire.describe(frame)
         inflater = self.deflate[direction]
-        assert inflater is not None
         tail = b"\x00\x00\xff\xff" if frame.fin else b""
         plain = inflater.decompress(frame.payload + tail)
         if frame.fin:
@@ -753,3 +745,11 @@ _READERS: dict[str, Callable[[], _Raw | _Http | _Redis]] = {
     "socketio": _SocketIO,
     "redis": _Redis,
 }
+
+DECODERS = tuple(_READERS)
+"""The ways :meth:`Tap.show` and :meth:`Tap.diagram` can read the bytes (their ``decode``)."""
+
+
+def _check_decode(decode: str) -> None:
+    if decode not in DECODERS:
+        raise ValueError(f"unknown decode {decode!r}: choose one of {', '.join(DECODERS)}")

@@ -17,6 +17,9 @@ send it with any socket you like. This style is called "sans I/O".
 The rules come from RFC 6455, "The WebSocket Protocol": section 4 for the handshake,
 section 5 for frames and section 7 for closing.
 
+The handshake itself is HTTP: :func:`parse_http_head` reads the start line and headers of a
+request or response.
+
 Socket.IO runs on top of WebSocket (or HTTP long-polling) in two more layers, also read here:
 Engine.IO packets (``parse_engineio``) carry Socket.IO packets (``parse_socketio``).
 """
@@ -39,13 +42,18 @@ __all__ = [
     "PING",
     "PONG",
     "TEXT",
+    "CloseCode",
     "EnginePacket",
+    "EnginePacketType",
     "Frame",
+    "HttpHead",
     "IncompleteFrame",
+    "IncompleteHead",
     "Opcode",
     "PacketError",
     "ProtocolError",
     "SocketPacket",
+    "SocketPacketType",
     "WireError",
     "accept_key",
     "apply_mask",
@@ -57,8 +65,108 @@ __all__ = [
     "parse_close",
     "parse_engineio",
     "parse_engineio_payload",
+    "parse_http_head",
     "parse_socketio",
 ]
+
+# --- Errors ------------------------------------------------------------------------------
+
+
+class WireError(ValueError):
+    """Base class for "these bytes are not a frame, a packet or an HTTP head (yet)"."""
+
+
+class IncompleteFrame(WireError):
+    """The bytes so far are the start of a frame, but not all of it.
+
+    ``needed`` says how many more bytes are needed at least. Once the header has
+    arrived it is exact; before that, more may turn out to be needed. Wait for more
+    data, append it and decode again.
+    """
+
+    def __init__(self, needed: int) -> None:
+        self.needed = needed
+        plural = "" if needed == 1 else "s"
+        super().__init__(
+            f"the frame is not complete yet: at least {needed} more byte{plural} needed"
+        )
+
+
+class IncompleteHead(WireError):
+    """The bytes so far are the start of an HTTP head, but its blank line has not come yet.
+
+    A head has no length field, so there is no telling how much more is needed: wait for
+    more data, append it and parse again.
+    """
+
+    def __init__(self, received: int) -> None:
+        self.received = received
+        super().__init__(
+            f"the HTTP head is not complete yet: no blank line in its first {received} bytes"
+        )
+
+
+class CloseCode(enum.IntEnum):
+    """The standard close codes of RFC 6455 (section 7.4.1) and the IANA registry.
+
+    Named as the ``websockets`` library names them, with 1004 (reserved) added.
+    """
+
+    NORMAL_CLOSURE = 1000
+    GOING_AWAY = 1001
+    PROTOCOL_ERROR = 1002
+    UNSUPPORTED_DATA = 1003
+    RESERVED = 1004
+    NO_STATUS_RCVD = 1005
+    ABNORMAL_CLOSURE = 1006
+    INVALID_DATA = 1007
+    POLICY_VIOLATION = 1008
+    MESSAGE_TOO_BIG = 1009
+    MANDATORY_EXTENSION = 1010
+    INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_GATEWAY = 1014
+    TLS_HANDSHAKE = 1015
+
+    @property
+    def meaning(self) -> str:
+        """What the code says, in the registry's words: ``'message too big'``."""
+        return CLOSE_CODES[self]
+
+
+CLOSE_CODES: dict[int, str] = {
+    CloseCode.NORMAL_CLOSURE: "normal closure",
+    CloseCode.GOING_AWAY: "going away",
+    CloseCode.PROTOCOL_ERROR: "protocol error",
+    CloseCode.UNSUPPORTED_DATA: "unsupported data",
+    CloseCode.RESERVED: "reserved",
+    CloseCode.NO_STATUS_RCVD: "no status received",
+    CloseCode.ABNORMAL_CLOSURE: "abnormal closure",
+    CloseCode.INVALID_DATA: "invalid frame payload data",
+    CloseCode.POLICY_VIOLATION: "policy violation",
+    CloseCode.MESSAGE_TOO_BIG: "message too big",
+    CloseCode.MANDATORY_EXTENSION: "mandatory extension",
+    CloseCode.INTERNAL_ERROR: "internal error",
+    CloseCode.SERVICE_RESTART: "service restart",
+    CloseCode.TRY_AGAIN_LATER: "try again later",
+    CloseCode.BAD_GATEWAY: "bad gateway",
+    CloseCode.TLS_HANDSHAKE: "TLS handshake failure",
+}
+"""The standard close codes and their meanings, by number: ``CLOSE_CODES[1009]``."""
+
+
+class ProtocolError(WireError):
+    """The bytes break a rule of RFC 6455; a real endpoint would close the connection.
+
+    ``close_code`` is the code it would close with: 1002 (protocol error) for a frame that
+    breaks the rules, 1007 (invalid data) for text that is not UTF-8.
+    """
+
+    def __init__(self, message: str, close_code: CloseCode = CloseCode.PROTOCOL_ERROR) -> None:
+        super().__init__(message)
+        self.close_code = close_code
+
 
 # --- The opening handshake ---------------------------------------------------------------
 
@@ -79,6 +187,56 @@ def accept_key(key: str) -> str:
     """
     digest = hashlib.sha1((key + GUID).encode("ascii")).digest()
     return base64.b64encode(digest).decode("ascii")
+
+
+@dataclass(frozen=True)
+class HttpHead:
+    """The head of an HTTP/1.1 request or response, as read by :func:`parse_http_head`.
+
+    ``start_line`` is the request line (``GET /chat HTTP/1.1``) or the status line
+    (``HTTP/1.1 101 Switching Protocols``); ``headers`` are the ``(name, value)`` pairs in
+    the order they came; ``text`` is the whole head as it came, lines joined by ``\\r\\n``;
+    ``size`` is its length in bytes, the blank line included: the body (or, after a 101,
+    the first WebSocket frame) starts at ``data[size]``.
+    """
+
+    start_line: str
+    headers: tuple[tuple[str, str], ...]
+    text: str
+    size: int
+
+    def header(self, name: str) -> str | None:
+        """The value of the first header called ``name`` (in any case), or None.
+
+        >>> head = parse_http_head(b"GET / HTTP/1.1\\r\\nUpgrade: websocket\\r\\n\\r\\n")
+        >>> head.header("upgrade")
+        'websocket'
+        """
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+
+def parse_http_head(data: bytes) -> HttpHead:
+    """Read the HTTP head at the front of ``data``: the start line and the headers, up to
+    the blank line that ends them (RFC 9112, section 2.1).
+
+    Raises :class:`IncompleteHead` while the blank line has not arrived: read more and try
+    again. The bytes are decoded as Latin-1, which never fails (HTTP headers are ASCII; a
+    byte beyond it reads as some character, not as an error). A header line without a
+    colon is left out of ``headers`` (but stays in ``text``).
+
+    >>> head = parse_http_head(b"GET /chat HTTP/1.1\\r\\nHost: example.com\\r\\n\\r\\nrest")
+    >>> head.start_line, head.headers, head.size
+    ('GET /chat HTTP/1.1', (('Host', 'example.com'),), 41)
+    """
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        raise IncompleteHead(len(data))
+    text = data[:end].decode("latin-1")
+    start_line, *lines = text.split("\r\n")
+    fields = (line.partition(":") for line in lines)
+    headers = tuple((name.strip(), value.strip()) for name, colon, value in fields if colon)
+    return HttpHead(start_line, headers, text, end + 4)
 
 
 # --- Frames ------------------------------------------------------------------------------
@@ -113,30 +271,8 @@ PONG = Opcode.PONG
 
 _OPCODES = {opcode.value: opcode for opcode in Opcode}
 _MAX_CONTROL_PAYLOAD = 125
-
-
-class WireError(ValueError):
-    """Base class for "these bytes are not a WebSocket frame (yet)"."""
-
-
-class IncompleteFrame(WireError):
-    """The bytes so far are the start of a frame, but not all of it.
-
-    ``needed`` says how many more bytes are needed at least. Once the header has
-    arrived it is exact; before that, more may turn out to be needed. Wait for more
-    data, append it and decode again.
-    """
-
-    def __init__(self, needed: int) -> None:
-        self.needed = needed
-        plural = "" if needed == 1 else "s"
-        super().__init__(
-            f"the frame is not complete yet: at least {needed} more byte{plural} needed"
-        )
-
-
-class ProtocolError(WireError):
-    """The bytes break a rule of RFC 6455; a real endpoint would close the connection."""
+_RSV1 = 0x40  # "compressed" under permessage-deflate (RFC 7692)
+_RESERVED_BITS = {"RSV1": _RSV1, "RSV2": 0x20, "RSV3": 0x10}
 
 
 @dataclass(frozen=True)
@@ -313,10 +449,6 @@ def _require(data: bytes, size: int) -> None:
         raise IncompleteFrame(size - len(data))
 
 
-_RSV1 = 0x40
-_RESERVED_BITS = {"RSV1": _RSV1, "RSV2": 0x20, "RSV3": 0x10}
-
-
 def _check_reserved_bits(first_byte: int) -> None:
     """Raise :class:`ProtocolError` if RSV1, RSV2 or RSV3 is set.
 
@@ -432,27 +564,7 @@ def _close_preview(payload: bytes) -> str:
 
 # --- Close frames ------------------------------------------------------------------------
 
-CLOSE_CODES: dict[int, str] = {
-    1000: "normal closure",
-    1001: "going away",
-    1002: "protocol error",
-    1003: "unsupported data",
-    1004: "reserved",
-    1005: "no status received",
-    1006: "abnormal closure",
-    1007: "invalid frame payload data",
-    1008: "policy violation",
-    1009: "message too big",
-    1010: "mandatory extension",
-    1011: "internal error",
-    1012: "service restart",
-    1013: "try again later",
-    1014: "bad gateway",
-    1015: "TLS handshake failure",
-}
-"""The standard close codes and their names, from RFC 6455 and the IANA registry."""
-
-_NEVER_SENT = (1005, 1006, 1015)
+_NEVER_SENT = (CloseCode.NO_STATUS_RCVD, CloseCode.ABNORMAL_CLOSURE, CloseCode.TLS_HANDSHAKE)
 
 
 def close_payload(code: int, reason: str = "") -> bytes:
@@ -501,7 +613,9 @@ def parse_close(payload: bytes) -> tuple[int | None, str]:
     try:
         reason = payload[2:].decode("utf-8")
     except UnicodeDecodeError:
-        raise ProtocolError("the close reason must be UTF-8 text, but it is not") from None
+        raise ProtocolError(
+            "the close reason must be UTF-8 text, but it is not", CloseCode.INVALID_DATA
+        ) from None
     return code, reason
 
 
@@ -538,16 +652,31 @@ def _close_code_meaning(code: int) -> str:
 # digit and data; over long-polling, packets are joined with the record separator "\x1e".
 # Socket.IO (protocol 5) packets ride inside Engine.IO "message" packets.
 
-ENGINEIO_TYPES = ("open", "close", "ping", "pong", "message", "upgrade", "noop")
-SOCKETIO_TYPES = (
-    "CONNECT",
-    "DISCONNECT",
-    "EVENT",
-    "ACK",
-    "CONNECT_ERROR",
-    "BINARY_EVENT",
-    "BINARY_ACK",
-)
+
+class EnginePacketType(enum.IntEnum):
+    """What an Engine.IO packet is: the digit it starts with (named as engineio names them)."""
+
+    OPEN = 0
+    CLOSE = 1
+    PING = 2
+    PONG = 3
+    MESSAGE = 4
+    UPGRADE = 5
+    NOOP = 6
+
+
+class SocketPacketType(enum.IntEnum):
+    """What a Socket.IO packet is: the digit it starts with (named as python-socketio does)."""
+
+    CONNECT = 0
+    DISCONNECT = 1
+    EVENT = 2
+    ACK = 3
+    CONNECT_ERROR = 4
+    BINARY_EVENT = 5
+    BINARY_ACK = 6
+
+
 RECORD_SEPARATOR = "\x1e"
 
 
@@ -555,23 +684,33 @@ class PacketError(WireError):
     """The text is not a valid Engine.IO or Socket.IO packet."""
 
 
+_ENGINE_DIGITS = {str(kind.value): kind for kind in EnginePacketType}
+_SOCKET_DIGITS = {str(kind.value): kind for kind in SocketPacketType}
+_EVENTS = (SocketPacketType.EVENT, SocketPacketType.BINARY_EVENT)
+_ACKS = (SocketPacketType.ACK, SocketPacketType.BINARY_ACK)
+_BINARY = (SocketPacketType.BINARY_EVENT, SocketPacketType.BINARY_ACK)
+_CONNECTS = (SocketPacketType.CONNECT, SocketPacketType.CONNECT_ERROR)
+
+
 @dataclass(frozen=True)
 class EnginePacket:
-    """One Engine.IO packet: its type (0-6, see ``ENGINEIO_TYPES``) and its data."""
+    """One Engine.IO packet: its type (see :class:`EnginePacketType`) and its data."""
 
-    type: int
+    type: EnginePacketType
     data: str | bytes
 
     @property
     def name(self) -> str:
-        return ENGINEIO_TYPES[self.type]
+        """The type's name as the Engine.IO protocol writes it: ``'message'``."""
+        return EnginePacketType(self.type).name.lower()
 
 
 @dataclass(frozen=True)
 class SocketPacket:
-    """One Socket.IO packet: type, namespace, acknowledgement id and the JSON data."""
+    """One Socket.IO packet: type (see :class:`SocketPacketType`), namespace,
+    acknowledgement id and the JSON data."""
 
-    type: int
+    type: SocketPacketType
     namespace: str = "/"
     id: int | None = None
     data: Any = None
@@ -579,7 +718,8 @@ class SocketPacket:
 
     @property
     def name(self) -> str:
-        return SOCKETIO_TYPES[self.type]
+        """The type's name as the Socket.IO protocol writes it: ``'EVENT'``."""
+        return SocketPacketType(self.type).name
 
 
 def parse_engineio(packet: str | bytes) -> EnginePacket:
@@ -589,22 +729,23 @@ def parse_engineio(packet: str | bytes) -> EnginePacket:
     binary message is written as ``"b"`` and base64.
 
     >>> parse_engineio('42["chat","hi"]')
-    EnginePacket(type=4, data='2["chat","hi"]')
+    EnginePacket(type=<EnginePacketType.MESSAGE: 4>, data='2["chat","hi"]')
     """
     if isinstance(packet, bytes | bytearray):
-        return EnginePacket(4, bytes(packet))
+        return EnginePacket(EnginePacketType.MESSAGE, bytes(packet))
     if not packet:
         raise PacketError("an Engine.IO packet has at least one character, its type")
     if packet[0] == "b":
         try:
-            return EnginePacket(4, base64.b64decode(packet[1:], validate=True))
+            data = base64.b64decode(packet[1:], validate=True)
         except ValueError:
             raise PacketError("a 'b' packet carries base64, but this is not base64") from None
-    if packet[0] not in "0123456":
+        return EnginePacket(EnginePacketType.MESSAGE, data)
+    if packet[0] not in _ENGINE_DIGITS:
         raise PacketError(
             f"an Engine.IO packet starts with its type, a digit from 0 to 6, not {packet[0]!r}"
         )
-    return EnginePacket(int(packet[0]), packet[1:])
+    return EnginePacket(_ENGINE_DIGITS[packet[0]], packet[1:])
 
 
 def parse_engineio_payload(body: str) -> list[EnginePacket]:
@@ -619,14 +760,15 @@ def parse_socketio(packet: str) -> SocketPacket:
     ``-``, then a namespace other than ``/`` followed by ``,``, then an acknowledgement id,
     then JSON data.
 
-    >>> parse_socketio('21["chat","hi"]')
-    SocketPacket(type=2, namespace='/', id=1, data=['chat', 'hi'], attachments=0)
+    >>> packet = parse_socketio('21["chat","hi"]')
+    >>> packet.name, packet.namespace, packet.id, packet.data
+    ('EVENT', '/', 1, ['chat', 'hi'])
     """
-    if not isinstance(packet, str) or not packet or packet[0] not in "0123456":
+    if not isinstance(packet, str) or not packet or packet[0] not in _SOCKET_DIGITS:
         raise PacketError(f"a Socket.IO packet starts with a type digit from 0 to 6: {packet!r}")
-    kind, rest = int(packet[0]), packet[1:]
+    kind, rest = _SOCKET_DIGITS[packet[0]], packet[1:]
     attachments = 0
-    if kind in (5, 6):
+    if kind in _BINARY:
         count, dash, rest = rest.partition("-")
         if not dash or not count.isdigit():
             raise PacketError("a binary packet gives its attachment count and '-' after its type")
@@ -648,16 +790,16 @@ def _json(text: str) -> Any:
         raise PacketError(f"the data of a Socket.IO packet must be JSON: {text[:40]!r}") from None
 
 
-def _check_socketio_data(kind: int, data: Any) -> None:
+def _check_socketio_data(kind: SocketPacketType, data: Any) -> None:
     """The data rules of each packet type: an event is a list that starts with its name."""
-    name = SOCKETIO_TYPES[kind]
-    if kind in (2, 5) and not (isinstance(data, list) and data and isinstance(data[0], str)):
+    name = kind.name
+    if kind in _EVENTS and not (isinstance(data, list) and data and isinstance(data[0], str)):
         raise PacketError(f"an {name} packet's data is a list that starts with the event name")
-    if kind in (3, 6) and not isinstance(data, list):
+    if kind in _ACKS and not isinstance(data, list):
         raise PacketError(f"an {name} packet's data is a list of the acknowledgement's values")
-    if kind in (0, 4) and data is not None and not isinstance(data, dict):
+    if kind in _CONNECTS and data is not None and not isinstance(data, dict):
         raise PacketError(f"a {name} packet's data, if any, is a JSON object")
-    if kind == 1 and data is not None:
+    if kind == SocketPacketType.DISCONNECT and data is not None:
         raise PacketError("a DISCONNECT packet carries no data")
 
 
@@ -671,9 +813,9 @@ def describe_packet(packet: str | bytes) -> str:
     reading = f"engine.io {engine.name}"
     if isinstance(engine.data, bytes):
         return f"{reading}, binary: {_hex_preview(engine.data)}"
-    if engine.name == "open":  # the session's settings: show them all
+    if engine.type == EnginePacketType.OPEN:  # the session's settings: show them all
         return f"{reading} {engine.data}"
-    if engine.name != "message":
+    if engine.type != EnginePacketType.MESSAGE:
         return f"{reading} {_text_preview(engine.data)}" if engine.data else reading
     return f"{reading} → socket.io {_describe_socketio(parse_socketio(engine.data))}"
 
@@ -681,7 +823,7 @@ def describe_packet(packet: str | bytes) -> str:
 def _describe_socketio(packet: SocketPacket) -> str:
     parts = [packet.name]
     data = packet.data
-    if packet.type in (2, 5):
+    if packet.type in _EVENTS:
         parts.append(repr(data[0]))
         data = data[1:]
     if data is not None:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
+import socketio
 import websockets.sync.client
 from aiohttp import web
 from conftest import require_redis
@@ -268,3 +269,15 @@ def test_a_live_redis_conversation(capsys: pytest.CaptureFixture[str]) -> None:
         f"  client → server  [{len(resp('GET', 'nothing-here'))} bytes] GET nothing-here" in lines
     )
     assert "  server → client  end of stream" in lines
+
+
+def test_tap_reads_socketio_over_websocket(capsys: pytest.CaptureFixture[str]) -> None:
+    the_tap = helpers.start_tap(helpers.start_sio_server())
+    with socketio.SimpleClient() as client:
+        client.connect(the_tap.url, transports=["websocket"])
+        assert client.call("echo", "hello", timeout=3) == "hello"
+    the_tap.show("socketio")
+    out = capsys.readouterr().out
+    assert "→ engine.io open {" in out
+    assert "→ engine.io message → socket.io EVENT 'echo' ['hello'] (ack id 1)" in out
+    assert "→ engine.io message → socket.io ACK ['hello'] (ack id 1)" in out

@@ -1,10 +1,16 @@
-"""Tests for helpers.wire: RFC 6455 examples, edge cases, and cross-checks with websockets."""
+"""Tests for helpers.wire: RFC 6455 examples, edge cases, and cross-checks with websockets;
+HTTP heads against h11; Engine.IO and Socket.IO packets against python-socketio."""
 
 from __future__ import annotations
 
+import contextlib
 import doctest
+import json
 
+import engineio.packet
+import h11
 import pytest
+import socketio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from websockets import frames as ws_frames
@@ -377,8 +383,9 @@ MALFORMED = [
 @pytest.mark.parametrize(("hex_bytes", "message", "websockets_rejects"), MALFORMED)
 def test_malformed_frames(hex_bytes: str, message: str, websockets_rejects: bool) -> None:
     data = bytes.fromhex(hex_bytes)
-    with pytest.raises(wire.ProtocolError, match=message):
+    with pytest.raises(wire.ProtocolError, match=message) as info:
         wire.decode_frame(data)
+    assert info.value.close_code == wire.CloseCode.PROTOCOL_ERROR == 1002
     if websockets_rejects:
         with pytest.raises(WsProtocolError):
             ws_parse(data, mask=False)
@@ -440,8 +447,10 @@ def test_close_payload_and_parse_close() -> None:
     ],
 )
 def test_parse_close_rejects(payload: bytes, message: str) -> None:
-    with pytest.raises(wire.ProtocolError, match=message):
+    with pytest.raises(wire.ProtocolError, match=message) as info:
         wire.parse_close(payload)
+    invalid_text = message == "must be UTF-8"  # the payload is not what it says: 1007
+    assert info.value.close_code == (1007 if invalid_text else 1002)
 
 
 def test_close_payload_rejects() -> None:
@@ -534,3 +543,273 @@ def test_rsv1_means_compressed_only_under_permessage_deflate() -> None:
     for not_a_message_start in (0xC0, 0xC9):  # continuation, ping: RSV1 stays reserved
         with pytest.raises(wire.ProtocolError, match="RSV1 is set"):
             wire.decode_frame(bytes([not_a_message_start, 0x00]), deflate=True)
+
+
+# --- Close codes ---------------------------------------------------------------------------
+
+
+def test_close_codes_are_websockets_close_codes() -> None:
+    """Every code websockets names has the same name here (1004, reserved, is only here)."""
+    assert {code.name: code.value for code in ws_frames.CloseCode} == {
+        code.name: code.value for code in wire.CloseCode if code != wire.CloseCode.RESERVED
+    }
+    assert set(wire.CLOSE_CODES) == set(wire.CloseCode)
+    assert wire.CloseCode.MESSAGE_TOO_BIG.meaning == wire.CLOSE_CODES[1009] == "message too big"
+
+
+def test_a_close_code_prints_as_its_number() -> None:
+    """Lessons print close codes in f-strings: an IntEnum member reads as the bare number."""
+    code = wire.CloseCode.GOING_AWAY
+    assert (str(code), f"{code}", f"{code:>5}") == ("1001", "1001", " 1001")
+    assert wire.close_payload(code) == wire.close_payload(1001)
+
+
+# --- Engine.IO and Socket.IO packet types ---------------------------------------------------
+
+
+def test_packet_types_have_the_libraries_names_and_numbers() -> None:
+    """The same names and numbers as python-socketio's and python-engineio's packet modules."""
+    for socket_type in wire.SocketPacketType:
+        assert getattr(socketio.packet, socket_type.name) == socket_type
+    for engine_type in wire.EnginePacketType:
+        assert getattr(engineio.packet, engine_type.name) == engine_type
+
+
+def test_parsed_packets_carry_the_enums_and_print_their_numbers() -> None:
+    engine = wire.parse_engineio('42["chat","hi"]')
+    assert engine.type is wire.EnginePacketType.MESSAGE and engine.name == "message"
+    packet = wire.parse_socketio(str(engine.data))
+    assert packet.type is wire.SocketPacketType.EVENT and packet.name == "EVENT"
+    assert f"type {packet.type} ({packet.name})" == "type 2 (EVENT)"
+
+
+def test_a_packet_made_with_a_plain_number_has_a_name() -> None:
+    assert wire.SocketPacket(2).name == "EVENT"  # type: ignore[arg-type]  # as a learner may write it
+    assert wire.EnginePacket(4, "x").name == "message"  # type: ignore[arg-type]  # likewise
+
+
+# --- HTTP heads ----------------------------------------------------------------------------
+
+RESPONSE = (
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\x81\x05Hello"
+)
+
+
+def test_parse_http_head_reads_a_handshake_response() -> None:
+    head = wire.parse_http_head(RESPONSE)
+    assert head.start_line == "HTTP/1.1 101 Switching Protocols"
+    assert head.header("SEC-WEBSOCKET-ACCEPT") == wire.accept_key("dGhlIHNhbXBsZSBub25jZQ==")
+    assert head.header("sec-websocket-protocol") is None
+    assert RESPONSE[head.size :] == b"\x81\x05Hello"
+    assert head.text.encode("latin-1") + b"\r\n\r\n" == RESPONSE[: head.size]
+
+
+def test_parse_http_head_needs_the_blank_line() -> None:
+    end = RESPONSE.index(b"\r\n\r\n") + 4
+    for cut in range(end):
+        with pytest.raises(wire.IncompleteHead, match=f"in its first {cut} bytes") as info:
+            wire.parse_http_head(RESPONSE[:cut])
+        assert info.value.received == cut
+    assert wire.parse_http_head(RESPONSE[:end]).size == end
+    assert issubclass(wire.IncompleteHead, wire.WireError)
+
+
+def test_header_lines_without_a_colon_are_left_out() -> None:
+    head = wire.parse_http_head(b"GET / HTTP/1.1\r\nnot a header\r\nA:  1 \r\nA: 2\r\n\r\n")
+    assert head.headers == (("A", "1"), ("A", "2"))
+    assert head.header("a") == "1"  # the first, as the tap and raw read it
+    assert "not a header" in head.text
+
+
+token = st.text("abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1)
+value = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E) | st.just(" "), max_size=20
+).map(str.strip)
+request_heads = st.builds(
+    lambda method, target, fields: (
+        f"{method} /{target} HTTP/1.1\r\nHost: example.com\r\n"
+        + "".join(f"{name}: {val}\r\n" for name, val in fields)
+        + "\r\n"
+    ).encode("latin-1"),
+    st.sampled_from(["GET", "POST", "PUT"]),
+    st.text("abc/?=&", max_size=10),
+    st.lists(st.tuples(token, value), max_size=6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(request_heads, st.binary(max_size=10))
+def test_parse_http_head_reads_requests_as_h11_does(head: bytes, after: bytes) -> None:
+    """Where h11 (a complete HTTP/1.1 implementation) reads a request, the same fields here."""
+    connection = h11.Connection(h11.SERVER)
+    connection.receive_data(head + after)
+    try:
+        event = connection.next_event()
+    except h11.RemoteProtocolError:
+        return
+    assert isinstance(event, h11.Request)
+    ours = wire.parse_http_head(head + after)
+    method, target, version = ours.start_line.split(" ")
+    assert (method, target, version) == (
+        event.method.decode(),
+        event.target.decode(),
+        "HTTP/" + event.http_version.decode(),
+    )
+    theirs = [(name.decode(), val.decode("latin-1")) for name, val in event.headers]
+    assert [(name.lower(), val) for name, val in ours.headers] == theirs
+    assert ours.size == len(head)
+
+
+@settings(max_examples=100, deadline=None)
+@given(request_heads)
+def test_an_incomplete_head_is_one_h11_needs_more_data_for(head: bytes) -> None:
+    cut = head[: len(head) - 1]
+    connection = h11.Connection(h11.SERVER)
+    connection.receive_data(cut)
+    assert connection.next_event() is h11.NEED_DATA
+    with pytest.raises(wire.IncompleteHead):
+        wire.parse_http_head(cut)
+
+
+def test_parse_http_head_reads_a_response_as_h11_does() -> None:
+    connection = h11.Connection(h11.CLIENT)
+    upgrade = [("Host", "example.com"), ("Connection", "Upgrade"), ("Upgrade", "websocket")]
+    connection.send(h11.Request(method="GET", target="/", headers=upgrade))
+    connection.receive_data(RESPONSE)
+    event = connection.next_event()
+    assert isinstance(event, h11.InformationalResponse)
+    head = wire.parse_http_head(RESPONSE)
+    assert head.start_line.split(" ", 2)[1:] == [str(event.status_code), event.reason.decode()]
+    assert [(n.lower(), v) for n, v in head.headers] == [
+        (n.decode(), v.decode()) for n, v in event.headers
+    ]
+
+
+# --- Engine.IO and Socket.IO packets ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("packet", "reading"),
+    [
+        ("2probe", "engine.io ping 'probe'"),
+        ("3", "engine.io pong"),
+        ("5", "engine.io upgrade"),
+        ('0{"sid":"a"}', 'engine.io open {"sid":"a"}'),
+        ("40", "engine.io message → socket.io CONNECT"),
+        ('42["chat","hi"]', "engine.io message → socket.io EVENT 'chat' ['hi']"),
+        ('421["echo","hello"]', "engine.io message → socket.io EVENT 'echo' ['hello'] (ack id 1)"),
+        ('431["hello"]', "engine.io message → socket.io ACK ['hello'] (ack id 1)"),
+        ('42/admin,["x",1]', "engine.io message → socket.io EVENT 'x' [1] namespace /admin"),
+        ('44{"message":"no"}', "engine.io message → socket.io CONNECT_ERROR {'message': 'no'}"),
+        ("bAQI=", "engine.io message, binary: 01 02"),
+        (b"\x01\x02", "engine.io message, binary: 01 02"),
+    ],
+)
+def test_describe_packet(packet: str | bytes, reading: str) -> None:
+    assert wire.describe_packet(packet) == reading
+
+
+def test_parse_socketio_fields() -> None:
+    packet = wire.parse_socketio('51-/files,7["upload",{"_placeholder":true,"num":0}]')
+    assert (packet.name, packet.attachments, packet.namespace, packet.id) == (
+        "BINARY_EVENT",
+        1,
+        "/files",
+        7,
+    )
+    assert packet.data[0] == "upload"
+    assert [p.name for p in wire.parse_engineio_payload('2\x1e42["a"]')] == ["ping", "message"]
+
+
+@pytest.mark.parametrize(
+    ("packet", "problem"),
+    [
+        ("", "at least one character"),
+        ("9", "a digit from 0 to 6"),
+        ("b!!", "not base64"),
+        ("42", "starts with the event name"),
+        ("42{", "must be JSON"),
+        ("43{}", "list of the acknowledgement"),
+        ('452["a"]', "attachment count"),
+        ("41{}", "carries no data"),
+    ],
+)
+def test_bad_packets(packet: str, problem: str) -> None:
+    with pytest.raises(wire.PacketError, match=problem):
+        wire.describe_packet(packet)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.binary(max_size=20)))
+def test_only_packet_errors_on_arbitrary_input(data: str | bytes) -> None:
+    with contextlib.suppress(wire.PacketError):
+        wire.describe_packet(data)
+
+
+# Text that looks like Socket.IO packets: a type digit, maybe an attachment count, a namespace
+# and an ack id, then JSON or junk, so the fuzzing reaches past the first character.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+socketio_like = st.builds(
+    lambda kind, count, namespace, ack, data: f"{kind}{count}{namespace}{ack}{data}",
+    st.sampled_from("0123456789"),
+    st.sampled_from(["", "1-", "2-", "x-", "-"]),
+    st.sampled_from(["", "/chat,", "/a", "/,"]),
+    st.sampled_from(["", "1", "42", "007"]),
+    st.one_of(st.text(max_size=30), json_values.map(json.dumps)),
+)
+
+
+@pytest.mark.timeout(30)
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.binary(max_size=30), st.builds("b{}".format, st.text())))
+def test_fuzz_parse_engineio_only_raises_packet_errors(packet: str | bytes) -> None:
+    try:
+        parsed = wire.parse_engineio(packet)
+    except wire.PacketError:
+        return
+    assert parsed.type in wire.EnginePacketType and parsed.name == parsed.type.name.lower()
+
+
+@pytest.mark.timeout(30)
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.text(max_size=60), socketio_like))
+def test_fuzz_parse_socketio_only_raises_packet_errors(packet: str) -> None:
+    try:
+        parsed = wire.parse_socketio(packet)
+    except wire.PacketError:
+        return
+    assert parsed.type in wire.SocketPacketType and parsed.namespace.startswith("/")
+    assert parsed.id is None or parsed.id >= 0
+
+
+@pytest.mark.timeout(30)
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=20), socketio_like.map("4{}".format)), max_size=5))
+def test_fuzz_long_polling_bodies_only_raise_packet_errors(packets: list[str]) -> None:
+    body = wire.RECORD_SEPARATOR.join(packets)
+    with contextlib.suppress(wire.PacketError):
+        assert len(wire.parse_engineio_payload(body)) == body.count(wire.RECORD_SEPARATOR) + 1
+
+
+@pytest.mark.timeout(30)
+@settings(max_examples=300, deadline=None)
+@given(socketio_like)
+def test_what_parse_socketio_accepts_python_socketio_reads_alike(packet: str) -> None:
+    """Where helpers.wire accepts a packet, the library's own parser reads the same fields."""
+    try:
+        ours = wire.parse_socketio(packet)
+    except wire.PacketError:
+        return
+    theirs = socketio.packet.Packet(encoded_packet=packet)
+    assert (theirs.packet_type, theirs.namespace or "/", theirs.id) == (
+        ours.type,
+        ours.namespace,
+        ours.id,
+    )
