@@ -9,10 +9,12 @@ request went: ``helpers.show_events(name)``.
 
 :func:`nginx_site` writes an nginx configuration for Socket.IO, and :func:`start_load_balancer`
 runs one with the real nginx, as a child process of the kernel on loopback, when nginx is
-installed; :func:`haproxy_config` and :func:`start_haproxy` do the same for HAProxy. Without
-the program, each runs the lab's balancer with what it reads from the configuration: the same
-servers, port and balancing method (and, for nginx, whether the WebSocket upgrade is passed
-on; for HAProxy, whether it balances HTTP requests or TCP connections).
+installed; :func:`haproxy_config` and :func:`start_haproxy` do the same for HAProxy. A
+configuration is a small value (:class:`NginxSite`, :class:`HAProxyConfig`) whose ``render()``
+is the text the program reads: ``print(site)`` shows it, and the file the program runs is that
+text. Without the program, each runs the lab's balancer with the configuration's values: the
+same servers, port and balancing method (and, for nginx, whether the WebSocket upgrade is
+passed on; for HAProxy, whether it balances HTTP requests or TCP connections).
 """
 
 from __future__ import annotations
@@ -21,20 +23,25 @@ import asyncio
 import hashlib
 import itertools
 import os
-import re
 import shutil
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import aiohttp
 from aiohttp import web
 
 from .eventlog import log
-from .lab import DEFAULT_HOST, Closer, Service, start_service
+from .lab import DEFAULT_HOST, Closer, Opener, Service, start_service
 from .processes import free_port, run_in_folder
 from .servers import start_http_server
 
 __all__ = [
+    "Backend",
+    "HAProxyConfig",
+    "NginxSite",
+    "Server",
     "find_haproxy",
     "find_nginx",
     "free_port",
@@ -69,9 +76,154 @@ http {{
 }}
 """
 
+#: What the lab's balancer does for each of nginx's balancing methods (the others: round robin).
+_NGINX_STICKY = {"ip_hash": "ip_hash", "hash $remote_addr": "remote_addr"}
+
+#: The lab balancer's HTTP client to its servers, kept on its aiohttp application.
+_SESSION = web.AppKey("session", aiohttp.ClientSession)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A server that a balancer sends requests to: a running :class:`~helpers.lab.Service`, a
+    :class:`Server`, or anything else with a ``name``, a ``host`` and a ``port``."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server as a configuration lists it: a name and an address."""
+
+    name: str
+    host: str
+    port: int
+
+    @classmethod
+    def of(cls, backend: Backend) -> Server:
+        """The name and address of ``backend`` (a running service, say), as they are now."""
+        return cls(backend.name, backend.host, backend.port)
+
+
+@dataclass(frozen=True)
+class NginxSite:
+    """An nginx configuration (the part inside ``http { }``) that balances Socket.IO between
+    ``servers`` on port ``listen`` of 127.0.0.1. ``print(site)`` shows :meth:`render`, the text
+    that :func:`start_load_balancer` gives nginx.
+
+    ``balance`` is the upstream's method: ``"ip_hash"``, ``"hash $remote_addr consistent"``,
+    or ``""`` for round robin. ``upgrade=False`` leaves out the lines that pass the WebSocket
+    upgrade on. nginx knows the servers by address only, and so does the lab's balancer that
+    stands in for it: its log names each server ``host:port``.
+    """
+
+    servers: tuple[Server, ...]
+    listen: int
+    balance: str = "ip_hash"
+    upgrade: bool = True
+
+    def render(self) -> str:
+        """The configuration as nginx reads it."""
+        servers = "\n".join(f"    server {s.host}:{s.port};" for s in self.servers)
+        method = f"    {self.balance};\n" if self.balance else ""
+        upgrade_map = """
+# "Connection: upgrade" when the client asks for an upgrade, "close" otherwise.
+map $http_upgrade $connection_upgrade {
+    default upgrade;
+    ''      close;
+}
+"""
+        upgrade_headers = """\
+        proxy_set_header Upgrade $http_upgrade;  # pass the upgrade on: nginx drops it
+        proxy_set_header Connection $connection_upgrade;
+"""
+        return f"""\
+upstream socketio_nodes {{
+{method}{servers}
+}}
+{upgrade_map if self.upgrade else ""}
+server {{
+    listen {DEFAULT_HOST}:{self.listen};
+
+    location /socket.io/ {{
+        proxy_pass http://socketio_nodes;
+        proxy_http_version 1.1;                  # WebSocket needs HTTP/1.1 to the server
+{upgrade_headers if self.upgrade else ""}\
+        proxy_set_header Host $http_host;        # with its port: Engine.IO checks Origin
+        proxy_set_header X-Forwarded-Proto $scheme;  # http or https: Origin's scheme
+        proxy_read_timeout 60s;                  # longer than the heartbeat: idle is normal
+    }}
+}}"""
+
+    def __str__(self) -> str:
+        return self.render()
+
+    @property
+    def sticky(self) -> bool | str:
+        """How the lab's balancer reproduces ``balance``: its ``sticky`` argument."""
+        method = next((m for m in _NGINX_STICKY if self.balance.startswith(m)), "")
+        return _NGINX_STICKY.get(method, False)
+
+
+@dataclass(frozen=True)
+class HAProxyConfig:
+    """An HAProxy configuration that balances Socket.IO between ``servers`` on port ``listen``
+    of 127.0.0.1: new clients in turn, then each by the cookie ``cookie`` that names its server.
+    ``print(config)`` shows :meth:`render`, the text that :func:`start_haproxy` gives HAProxy.
+
+    ``mode=None`` leaves the ``mode`` line out, so HAProxy's default applies (``tcp``: it
+    balances connections and cannot read cookies); ``cookie=None`` leaves stickiness out.
+    """
+
+    servers: tuple[Server, ...]
+    listen: int
+    mode: str | None = "http"
+    cookie: str | None = "SERVERID"
+
+    def render(self) -> str:
+        """The configuration as HAProxy reads it."""
+        mode_line = f"    mode {self.mode}".ljust(36) + "# HTTP requests, not TCP connections\n"
+        servers = "\n".join(
+            f"    server {s.name} {s.host}:{s.port} check"
+            + (f" cookie {s.name}" if self.cookie else "")
+            for s in self.servers
+        )
+        cookie_line = (
+            f"    cookie {self.cookie} insert indirect nocache"
+            "    # then: the server the cookie names\n"
+            if self.cookie
+            else ""
+        )
+        return f"""\
+defaults
+{mode_line if self.mode else ""}\
+    timeout connect 5s
+    timeout client 60s              # longer than the heartbeat: idle is normal
+    timeout server 60s
+    timeout tunnel 1h               # a WebSocket may stay open for long
+
+frontend public
+    bind {DEFAULT_HOST}:{self.listen}
+    default_backend socketio_nodes
+
+backend socketio_nodes
+    balance roundrobin                         # new clients: in turn
+{cookie_line}{servers}
+"""
+
+    def __str__(self) -> str:
+        return self.render()
+
 
 def start_balancer(
-    *backends: Service,
+    *backends: Backend,
     name: str = "balancer",
     sticky: bool | str = False,
     port: int = 0,
@@ -80,7 +232,8 @@ def start_balancer(
     per_connection: bool = False,
     upgrade: bool = True,
 ) -> Service:
-    """Start the lab's load balancer in front of ``backends``.
+    """Start the lab's load balancer in front of ``backends`` (running services, or anything
+    with a ``name``, ``host`` and ``port``: see :class:`Backend`); it speaks plain HTTP to them.
 
     By default each request goes to the next server in turn (round robin); with
     ``per_connection=True`` each TCP connection does (as HAProxy's default ``mode tcp``), so
@@ -92,15 +245,18 @@ def start_balancer(
     ``upgrade=False`` the balancer does not pass WebSocket upgrades on, as nginx without
     ``proxy_set_header Upgrade``: the server gets a plain GET.
     """
-    if not backends or not all(isinstance(b, Service) for b in backends):
-        raise TypeError(f"give the servers to balance as running Services, not {backends!r}")
+    if not backends or not all(isinstance(b, Backend) for b in backends):
+        raise TypeError(
+            "give the servers to balance as running Services (or anything with a name, host "
+            f"and port), not {backends!r}"
+        )
     if sticky not in (False, True, "ip_hash", "remote_addr"):
         raise ValueError(f"sticky is False, True, 'ip_hash' or 'remote_addr', not {sticky!r}")
     turns = itertools.cycle(backends)
     by_name = {backend.name: backend for backend in backends}
-    connections: dict[object, Service] = {}
+    connections: dict[object, Backend] = {}
 
-    def choose(request: web.Request) -> tuple[Service, dict[str, str]]:
+    def choose(request: web.Request) -> tuple[Backend, dict[str, str]]:
         if cookie is not None and request.cookies.get(cookie) in by_name:
             return by_name[request.cookies[cookie]], {}
         if sticky:
@@ -117,17 +273,22 @@ def start_balancer(
             return backend, {}
         return backend, {"Set-Cookie": f"{cookie}={backend.name}; path=/"}
 
-    state: dict[str, aiohttp.ClientSession] = {}
     app = web.Application()
-    app.router.add_route("*", "/{path:.*}", _proxy(choose, state, cookie, upgrade))
-
-    async def close_session() -> None:
-        if "session" in state:
-            await state.pop("session").close()
-
+    app.cleanup_ctx.append(_client_session)
+    app.router.add_route("*", "/{path:.*}", _proxy(choose, cookie, upgrade))
     if kind is None:
         kind = "sticky load balancer" if sticky or cookie else "round-robin load balancer"
-    return start_http_server(app, name=name, port=port, kind=kind, on_stop=close_session)
+    return start_http_server(app, name=name, port=port, kind=kind)
+
+
+async def _client_session(app: web.Application) -> AsyncIterator[None]:
+    """Give ``app`` one HTTP client to its servers while it runs; aiohttp closes it when the
+    balancer stops (an aiohttp cleanup context)."""
+    async with aiohttp.ClientSession(
+        auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
+    ) as session:
+        app[_SESSION] = session
+        yield
 
 
 def _hash_key(address: str, sticky: bool | str) -> str:
@@ -138,21 +299,23 @@ def _hash_key(address: str, sticky: bool | str) -> str:
     return address
 
 
+def _base_url(backend: Backend) -> str:
+    """Where the balancer reaches ``backend``: ``http://host:port``."""
+    host = f"[{backend.host}]" if ":" in backend.host else backend.host
+    return f"http://{host}:{backend.port}"
+
+
 def _proxy(
-    choose: Callable[[web.Request], tuple[Service, dict[str, str]]],
-    state: dict,
+    choose: Callable[[web.Request], tuple[Backend, dict[str, str]]],
     cookie: str | None,
     upgrade: bool,
-):
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """The request handler: pick a server, pass the request on, pass the answer back."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        if "session" not in state:
-            state["session"] = aiohttp.ClientSession(
-                auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
-            )
+        session = request.app[_SESSION]
         backend, extra = choose(request)
-        url = f"{backend.url}{request.rel_url}"
+        url = f"{_base_url(backend)}{request.rel_url}"
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
         if cookie is not None and "Cookie" in headers:
             others = [
@@ -163,8 +326,8 @@ def _proxy(
         transport = request.query.get("transport", "-")
         if upgrade and request.headers.get("Upgrade", "").lower() == "websocket":
             log(f"{request.method} {transport} → {backend.name}", status=101)
-            return await _relay_websocket(request, state["session"], url, headers, extra)
-        async with state["session"].request(
+            return await _relay_websocket(request, session, url, headers, extra)
+        async with session.request(
             request.method, url, headers=headers, data=await request.read(), allow_redirects=False
         ) as answer:
             body = await answer.read()
@@ -181,7 +344,7 @@ async def _relay_websocket(
     request: web.Request,
     session: aiohttp.ClientSession,
     url: str,
-    headers: dict,
+    headers: dict[str, str],
     extra: dict[str, str],
 ) -> web.WebSocketResponse:
     """Open a WebSocket to the server and copy messages both ways until one side closes."""
@@ -190,7 +353,10 @@ async def _relay_websocket(
     await outside.prepare(request)
     async with session.ws_connect(url, headers=headers, autoping=False) as inside:
 
-        async def copy(source, target) -> None:
+        async def copy(
+            source: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+            target: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
+        ) -> None:
             async for message in source:
                 if message.type == aiohttp.WSMsgType.TEXT:
                     await target.send_str(message.data)
@@ -210,42 +376,14 @@ async def _relay_websocket(
 
 
 def nginx_site(
-    *backends: Service, listen: int, balance: str = "ip_hash", upgrade: bool = True
-) -> str:
+    *backends: Backend, listen: int, balance: str = "ip_hash", upgrade: bool = True
+) -> NginxSite:
     """An nginx configuration (the part inside ``http { }``) that balances Socket.IO between
-    ``backends`` on port ``listen`` of 127.0.0.1. ``balance`` is the upstream's method:
-    ``"ip_hash"``, ``"hash $remote_addr consistent"``, or ``""`` for round robin. With
-    ``upgrade=False``, the lines that pass the WebSocket upgrade on are left out."""
-    servers = "\n".join(f"    server {b.host}:{b.port};" for b in backends)
-    method = f"    {balance};\n" if balance else ""
-    upgrade_map = """
-# "Connection: upgrade" when the client asks for an upgrade, "close" otherwise.
-map $http_upgrade $connection_upgrade {
-    default upgrade;
-    ''      close;
-}
-"""
-    upgrade_headers = """\
-        proxy_set_header Upgrade $http_upgrade;  # pass the upgrade on: nginx drops it
-        proxy_set_header Connection $connection_upgrade;
-"""
-    return f"""\
-upstream socketio_nodes {{
-{method}{servers}
-}}
-{upgrade_map if upgrade else ""}
-server {{
-    listen {DEFAULT_HOST}:{listen};
-
-    location /socket.io/ {{
-        proxy_pass http://socketio_nodes;
-        proxy_http_version 1.1;                  # WebSocket needs HTTP/1.1 to the server
-{upgrade_headers if upgrade else ""}\
-        proxy_set_header Host $http_host;        # with its port: Engine.IO checks Origin
-        proxy_set_header X-Forwarded-Proto $scheme;  # http or https: Origin's scheme
-        proxy_read_timeout 60s;                  # longer than the heartbeat: idle is normal
-    }}
-}}"""
+    ``backends`` on port ``listen`` of 127.0.0.1; ``print()`` it to read it. ``balance`` is the
+    upstream's method: ``"ip_hash"``, ``"hash $remote_addr consistent"``, or ``""`` for round
+    robin. With ``upgrade=False``, the lines that pass the WebSocket upgrade on are left out.
+    See :class:`NginxSite`."""
+    return NginxSite(tuple(map(Server.of, backends)), listen, balance, upgrade)
 
 
 def _find_program(program: str, setting: str) -> str | None:
@@ -264,87 +402,67 @@ def find_nginx() -> str | None:
     return _find_program("nginx", "HELPERS_NGINX")
 
 
-def start_load_balancer(site: str, *, name: str = "nginx") -> Service:
+def _runnable(
+    config: NginxSite | HAProxyConfig, kind: type[NginxSite] | type[HAProxyConfig], maker: str
+) -> None:
+    """Refuse a configuration that is not a ``kind`` from ``maker``, or that lists no server."""
+    if not isinstance(config, kind):
+        raise TypeError(
+            f"give the configuration that balancer.{maker}() returns, not {config!r}: the lab "
+            "runs the values it holds (print() shows its text)"
+        )
+    if not config.servers:
+        raise ValueError(f"the configuration lists no server: give {maker}() the servers")
+
+
+def start_load_balancer(site: NginxSite, *, name: str = "nginx") -> Service:
     """Run ``site`` (from :func:`nginx_site`) with nginx if it is installed. Without nginx,
     start the lab's balancer with the site's servers, port and method instead; the service's
     ``kind`` says which: ``nginx`` or ``lab balancer (nginx is not installed)``."""
-    listen = re.search(r"^\s*listen\s+[\d.]+:(\d+);", site, re.MULTILINE)
-    servers = re.findall(r"^\s*server\s+([\d.]+):(\d+);", site, re.MULTILINE)
-    if listen is None or not servers:
-        raise ValueError("the site needs a 'listen 127.0.0.1:PORT;' and 'server' lines")
-    port = int(listen.group(1))
+    _runnable(site, NginxSite, "nginx_site")
     program = find_nginx()
     if program is None:
-        method = re.search(r"^\s*(ip_hash|hash \$remote_addr)", site, re.MULTILINE)
-        sticky = {"ip_hash": "ip_hash", "hash $remote_addr": "remote_addr"}.get(
-            method.group(1) if method else "", False
-        )
-        upgrade = bool(re.search(r"^\s*proxy_set_header\s+Upgrade\s", site, re.MULTILINE))
-        backends = [_address(host, int(p)) for host, p in servers]
+        # nginx knows its servers by address only: so does its stand-in's log.
+        backends = [Server(f"{s.host}:{s.port}", s.host, s.port) for s in site.servers]
         kind = "lab balancer (nginx is not installed)"
         return start_balancer(
-            *backends, name=name, sticky=sticky, port=port, kind=kind, upgrade=upgrade
+            *backends,
+            name=name,
+            sticky=site.sticky,
+            port=site.listen,
+            kind=kind,
+            upgrade=site.upgrade,
         )
     return start_service(
-        name, "nginx", "http", DEFAULT_HOST, port, _nginx_opener(program, site, port)
+        name, "nginx", "http", DEFAULT_HOST, site.listen, _nginx_opener(program, site)
     )
 
 
-def _address(host: str, port: int, name: str | None = None) -> Service:
-    """A stand-in Service for a server known only by its address (from a configuration)."""
-    return Service(name or f"{host}:{port}", "server", host, port, "http", _nothing)
+def _nginx_opener(program: str, site: NginxSite) -> Opener:
+    """Run nginx with ``site``: its rendered text, inside the lab's ``NGINX_MAIN``."""
 
-
-async def _nothing() -> None:
-    return None
-
-
-def _nginx_opener(program: str, site: str, port: int):
     def command(folder: Path) -> list[str]:
         config = folder / "nginx.conf"
-        indented = "\n".join(f"    {line}" if line else "" for line in site.splitlines())
+        lines = site.render().splitlines()
+        indented = "\n".join(f"    {line}" if line else "" for line in lines)
         config.write_text(NGINX_MAIN.format(folder=folder, site=indented))
         return [program, "-p", str(folder), "-c", str(config), "-e", str(folder / "error.log")]
 
     async def open_nginx() -> tuple[int, Closer]:
-        return await run_in_folder("lab-nginx-", command, port, "nginx", "error.log")
+        return await run_in_folder("lab-nginx-", command, site.listen, "nginx", "error.log")
 
     return open_nginx
 
 
 def haproxy_config(
-    *backends: Service, listen: int, mode: str | None = "http", cookie: str | None = "SERVERID"
-) -> str:
+    *backends: Backend, listen: int, mode: str | None = "http", cookie: str | None = "SERVERID"
+) -> HAProxyConfig:
     """An HAProxy configuration that balances Socket.IO between ``backends`` on port ``listen``
-    of 127.0.0.1: new clients in turn, then each by the cookie ``cookie`` that names its server.
-    ``mode=None`` leaves the ``mode`` line out, so HAProxy's default applies (``tcp``);
-    ``cookie=None`` leaves stickiness out."""
-    mode_line = f"    mode {mode}".ljust(36) + "# HTTP requests, not TCP connections\n"
-    servers = "\n".join(
-        f"    server {b.name} {b.host}:{b.port} check" + (f" cookie {b.name}" if cookie else "")
-        for b in backends
-    )
-    cookie_line = (
-        f"    cookie {cookie} insert indirect nocache    # then: the server the cookie names\n"
-        if cookie
-        else ""
-    )
-    return f"""\
-defaults
-{mode_line if mode else ""}\
-    timeout connect 5s
-    timeout client 60s              # longer than the heartbeat: idle is normal
-    timeout server 60s
-    timeout tunnel 1h               # a WebSocket may stay open for long
-
-frontend public
-    bind {DEFAULT_HOST}:{listen}
-    default_backend socketio_nodes
-
-backend socketio_nodes
-    balance roundrobin                         # new clients: in turn
-{cookie_line}{servers}
-"""
+    of 127.0.0.1, ``print()`` it to read it: new clients in turn, then each by the cookie
+    ``cookie`` that names its server. ``mode=None`` leaves the ``mode`` line out, so HAProxy's
+    default applies (``tcp``); ``cookie=None`` leaves stickiness out. See
+    :class:`HAProxyConfig`."""
+    return HAProxyConfig(tuple(map(Server.of, backends)), listen, mode, cookie)
 
 
 def find_haproxy() -> str | None:
@@ -352,43 +470,37 @@ def find_haproxy() -> str | None:
     return _find_program("haproxy", "HELPERS_HAPROXY")
 
 
-def start_haproxy(config: str, *, name: str = "haproxy") -> Service:
+def start_haproxy(config: HAProxyConfig, *, name: str = "haproxy") -> Service:
     """Run ``config`` (from :func:`haproxy_config`) with HAProxy if it is installed, in the
     foreground as a child of the kernel. Without HAProxy, start the lab's balancer with the
     configuration's servers, port, mode (``http``, or ``tcp``: HAProxy's default, which
     balances connections and ignores cookies) and cookie instead; the service's ``kind`` says
     which: ``HAProxy`` or ``lab balancer (HAProxy is not installed)``."""
-    bind = re.search(r"^\s*bind\s+[\d.]+:(\d+)", config, re.MULTILINE)
-    servers = re.findall(r"^\s*server\s+(\S+)\s+([\d.]+):(\d+)", config, re.MULTILINE)
-    if bind is None or not servers:
-        raise ValueError("the configuration needs a 'bind 127.0.0.1:PORT' and 'server' lines")
-    port = int(bind.group(1))
+    _runnable(config, HAProxyConfig, "haproxy_config")
     program = find_haproxy()
     if program is None:
-        mode = re.search(r"^\s*mode\s+(\w+)", config, re.MULTILINE)
-        http = mode is not None and mode.group(1) == "http"
-        cookie = re.search(r"^\s*cookie\s+(\S+)\s+insert", config, re.MULTILINE)
-        backends = [_address(host, int(p), server) for server, host, p in servers]
+        http = config.mode == "http"
         return start_balancer(
-            *backends,
+            *config.servers,
             name=name,
-            port=port,
+            port=config.listen,
             kind="lab balancer (HAProxy is not installed)",
-            cookie=cookie.group(1) if cookie and http else None,
+            cookie=config.cookie if http else None,
             per_connection=not http,
         )
-    return start_service(
-        name, "HAProxy", "http", DEFAULT_HOST, port, _haproxy_opener(program, config, port)
-    )
+    opener = _haproxy_opener(program, config)
+    return start_service(name, "HAProxy", "http", DEFAULT_HOST, config.listen, opener)
 
 
-def _haproxy_opener(program: str, config: str, port: int):
+def _haproxy_opener(program: str, config: HAProxyConfig) -> Opener:
+    """Run HAProxy with ``config``: its rendered text is the file HAProxy reads."""
+
     def command(folder: Path) -> list[str]:
         path = folder / "haproxy.cfg"
-        path.write_text(config)
+        path.write_text(config.render())
         return [program, "-db", "-f", str(path)]  # -db: in the foreground, not as a daemon
 
     async def open_haproxy() -> tuple[int, Closer]:
-        return await run_in_folder("lab-haproxy-", command, port, "haproxy", "haproxy.log")
+        return await run_in_folder("lab-haproxy-", command, config.listen, "haproxy", "haproxy.log")
 
     return open_haproxy

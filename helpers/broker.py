@@ -31,7 +31,7 @@ from pathlib import Path
 import redis
 import redis.asyncio
 
-from .lab import DEFAULT_HOST, Closer, Service, services, start_service
+from .lab import DEFAULT_HOST, Closer, Opener, Service, services, start_service
 from .processes import free_port, run_in_folder
 
 __all__ = [
@@ -140,12 +140,12 @@ def start_redis(name: str = "redis") -> Redis:
         return Redis(url, "REDIS_URL")
     running = next((s for s in services() if s.name == name and s.scheme == "redis"), None)
     if running is not None:
-        return Redis(running.url, getattr(running, "program", ""), running)
+        return Redis(running.url, running.detail, running)
     program = find_redis_server()
     if program is None:
         raise RedisUnavailableError(HOW_TO_GET_REDIS)
-    service = start_service(name, "Redis server", "redis", DEFAULT_HOST, 0, _opener(program))
-    service.program = program  # type: ignore[attr-defined]
+    opener = _opener(program)
+    service = start_service(name, "Redis server", "redis", DEFAULT_HOST, 0, opener, detail=program)
     return Redis(service.url, program, service)
 
 
@@ -160,7 +160,7 @@ def _ping(url: str) -> None:
         ) from None
 
 
-def _opener(program: str):
+def _opener(program: str) -> Opener:
     """The lab opener that runs ``program`` on a free loopback port, with no persistence."""
 
     async def open_redis() -> tuple[int, Closer]:

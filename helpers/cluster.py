@@ -31,7 +31,7 @@ from typing import Any
 
 from . import eventlog
 from .lab import DEFAULT_HOST, START_TIMEOUT, Closer, Service, run, start_service
-from .processes import exited, spawn, stop_process
+from .processes import Child, exited, spawn, stop_process
 
 __all__ = ["pid", "run_process", "start_sio_process", "start_ws_process"]
 
@@ -63,17 +63,17 @@ def _start_server_process(order: dict, kind: str, scheme: str) -> Service:
     name = order["name"]
 
     async def open_process() -> tuple[int, Closer]:
-        process, answer = await _start_child(order)
+        child, answer = await _start_child(order)
         try:
             bound = await asyncio.wait_for(answer, START_TIMEOUT)
         except BaseException:
-            await stop_process(process, polite=False)
+            await stop_process(child, polite=False)
             raise
 
         async def close() -> None:
-            await stop_process(process)
+            await stop_process(child)
 
-        _pids[name] = process.pid
+        _pids[name] = child.pid
         return bound, close
 
     return start_service(name, kind, scheme, order["host"], order["port"], open_process)
@@ -88,13 +88,13 @@ def run_process(
     order = _order("run", function, args, name=name)
 
     async def run_child() -> Any:
-        process, answer = await _start_child(order)
+        child, answer = await _start_child(order)
         try:
             return await asyncio.wait_for(answer, timeout)
         except TimeoutError:
             raise TimeoutError(f"{order['function']}() ran more than {timeout:g} s") from None
         finally:
-            await stop_process(process)
+            await stop_process(child)
 
     return run(run_child(), timeout=timeout + 5, service=name)
 
@@ -129,23 +129,25 @@ def _order(mode: str, function: Callable[..., Any], args: tuple, **options: Any)
     return {"mode": mode, "source": source, "function": name, "args": list(args), **options}
 
 
-async def _start_child(order: dict) -> tuple[Any, asyncio.Future]:
+async def _start_child(order: dict) -> tuple[Child, asyncio.Future]:
     """Start the child, send it ``order``, and return it with a future for its answer."""
-    process = await spawn([sys.executable, "-c", _CHILD], protocol=True)
-    assert process.stdin is not None
-    process.stdin.write(json.dumps(order).encode() + b"\n")
+    child = await spawn([sys.executable, "-c", _CHILD], protocol=True)
+    assert child.process.stdin is not None
+    child.process.stdin.write(json.dumps(order).encode() + b"\n")
     answer: asyncio.Future = asyncio.get_running_loop().create_future()
-    process.readers.append(asyncio.ensure_future(_listen(process, order, answer)))
-    return process, answer
+    child.readers.append(asyncio.ensure_future(_listen(child, order, answer)))
+    return child, answer
 
 
-async def _listen(process: Any, order: dict, answer: asyncio.Future) -> None:
+async def _listen(child: Child, order: dict, answer: asyncio.Future) -> None:
     """Read the child's messages: events for the log, then its answer (or its error)."""
     service = eventlog.current_service.get()
+    process = child.process
+    assert process.stdout is not None  # spawn(protocol=True) leaves it to us
     while line := await process.stdout.readline():
         message = json.loads(line)
         if "event" in message:
-            eventlog._record(eventlog.Event(service, message["event"], message["detail"]))
+            eventlog.record(service, message["event"], message["detail"])
         elif not answer.done():
             if "error" in message:
                 where = f"{order['function']}() failed in its process"
@@ -153,9 +155,9 @@ async def _listen(process: Any, order: dict, answer: asyncio.Future) -> None:
             else:
                 answer.set_result(message["answer"])
     await process.wait()
-    await asyncio.wait(process.readers[:-1], timeout=1)  # its last words, for the error
+    await asyncio.wait(child.readers[:-1], timeout=1)  # its last words, for the error
     if not answer.done():
-        answer.set_exception(exited(process, f"the process of {order['function']}()"))
+        answer.set_exception(exited(child, f"the process of {order['function']}()"))
 
 
 # --- in the child process ------------------------------------------------------------------
@@ -172,7 +174,7 @@ def _child() -> None:
             protocol.write(json.dumps(message, default=repr) + "\n")
 
     # Everything the child logs (helpers.log, the libraries' loggers) goes to the parent.
-    eventlog._record = lambda event: send(event=event.name, detail=event.detail)
+    eventlog.set_sink(lambda event: send(event=event.name, detail=event.detail))
     order = json.loads(sys.stdin.readline())
     try:
         namespace: dict[str, Any] = {"__name__": "__process__"}

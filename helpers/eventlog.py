@@ -8,6 +8,10 @@ The ``websockets``, ``engineio``, ``socketio`` and ``aiohttp`` loggers feed the 
 a library's warnings and errors (a handler that crashed, a rejected handshake) show up there
 too, instead of as red text under an old cell. :func:`library_logs` turns their chattier
 INFO and DEBUG messages on and off.
+
+The lab's own modules add events with :func:`record` (an event with a text they wrote
+themselves, for a service they name). A server process started by :mod:`helpers.cluster` has no
+cell to show anything: it calls :func:`set_sink` to send its events to the kernel instead.
 """
 
 from __future__ import annotations
@@ -18,9 +22,21 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["Event", "events", "library_logs", "log", "show_events"]
+from ._util import describe
+
+__all__ = [
+    "Event",
+    "Sink",
+    "events",
+    "library_logs",
+    "log",
+    "record",
+    "set_sink",
+    "show_events",
+]
 
 #: The name of the lab service whose code is running, set by the lab for each server it starts.
 current_service: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -52,13 +68,42 @@ class Event:
         return f"{where}{self.name}" + (f": {self.detail}" if self.detail else "")
 
 
+#: Where events go instead of this process's log: a function that takes each :class:`Event`.
+Sink = Callable[[Event], None]
+
 _lock = threading.Lock()
 _pending: deque[Event] = deque()
 _dropped = 0
+_sink: Sink | None = None
 
 
-def _record(event: Event) -> None:
+def record(service: str | None, name: str, detail: str = "") -> None:
+    """Add the event ``name`` of ``service`` (``None``: no service) with the text ``detail``.
+
+    :func:`log` is the handlers' way in, and fills in the service; the lab's modules use this
+    to log what happened for a service they name, in words they chose::
+
+        record("redis", "output", "Ready to accept connections")
+    """
+    _add(Event(service, name, detail))
+
+
+def set_sink(sink: Sink | None) -> None:
+    """Send every event from now on to ``sink`` instead of this process's log.
+
+    A server process calls it to send its events to the kernel that started it, which logs
+    them under the process's name. ``set_sink(None)`` keeps events here again.
+    """
+    global _sink
+    _sink = sink
+
+
+def _add(event: Event) -> None:
+    """Hand ``event`` to the sink if there is one, or keep it, dropping the oldest if full."""
     global _dropped
+    if _sink is not None:
+        _sink(event)
+        return
     with _lock:
         if len(_pending) >= MAX_EVENTS:
             _pending.popleft()
@@ -78,7 +123,7 @@ def log(event: str, /, **fields: object) -> None:
     The service that logged it is filled in for you.
     """
     detail = ", ".join(f"{key}={_short(value)}" for key, value in fields.items())
-    _record(Event(current_service.get(), event, detail, dict(fields)))
+    _add(Event(current_service.get(), event, detail, dict(fields)))
 
 
 def _short(value: object, limit: int = 80) -> str:
@@ -141,8 +186,8 @@ class _ToEventLog(logging.Handler):
             text = record.getMessage()
             if record.exc_info and record.exc_info[1] is not None:
                 error = record.exc_info[1]
-                text += f" ({type(error).__name__}: {error})" if str(error) else f" ({error!r})"
-            _record(Event(current_service.get(), record.name, text))
+                text += f" ({describe(error)})" if str(error) else f" ({error!r})"
+            _add(Event(current_service.get(), record.name, text))
         except Exception:  # a logging handler must never raise
             self.handleError(record)
 

@@ -12,15 +12,15 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import difflib
 import errno
 import inspect
 import threading
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from . import eventlog
+from ._util import describe
 from .eventlog import current_service, log
 
 __all__ = ["PortInUseError", "Service", "run", "status", "stop", "stop_all"]
@@ -45,7 +45,11 @@ class PortInUseError(OSError):
 
 @dataclass(eq=False)
 class Service:
-    """A server running in the lab: where it listens and how to stop it."""
+    """A server running in the lab: where it listens and how to stop it.
+
+    ``kind`` says what it is (``"websockets server"``, ``"nginx"``...), and ``detail`` what
+    else its starter recorded about it: for a Redis server the lab started, the program's path.
+    """
 
     name: str
     kind: str
@@ -54,6 +58,7 @@ class Service:
     scheme: str
     _close: Closer = field(repr=False)
     stopped: bool = False
+    detail: str = ""
 
     @property
     def url(self) -> str:
@@ -114,10 +119,10 @@ class Task(asyncio.Task):
 def _log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """Log what the loop reports (such as a background task that failed) as an event."""
     error = context.get("exception")
-    detail = f" ({type(error).__name__}: {error})" if error else ""
+    detail = f" ({describe(error)})" if error else ""
     task = context.get("future") or context.get("task")
     service = getattr(task, "service", None) or current_service.get()
-    eventlog._record(eventlog.Event(service, "asyncio", context["message"] + detail))
+    eventlog.record(service, "asyncio", context["message"] + detail)
 
 
 def run(
@@ -157,13 +162,21 @@ async def _as_service(name: str, work: Callable[[], Awaitable[T]]) -> T:
 
 
 def start_service(
-    name: str, kind: str, scheme: str, host: str, port: int, opener: Opener
+    name: str,
+    kind: str,
+    scheme: str,
+    host: str,
+    port: int,
+    opener: Opener,
+    *,
+    detail: str = "",
 ) -> Service:
     """Start a service with ``opener`` on the lab loop, replacing any service called ``name``.
 
     ``opener`` is an async function that starts listening on ``host``/``port`` and returns
-    the port it got and an async function that stops it. The server modules use this; a
-    lesson calls ``start_ws_server`` and friends instead.
+    the port it got and an async function that stops it; ``detail`` is kept as the service's
+    :attr:`Service.detail`. The server modules use this; a lesson calls ``start_ws_server``
+    and friends instead.
     """
     if not isinstance(name, str) or not name:
         raise ValueError(f"a service needs a non-empty name, got {name!r}")
@@ -183,7 +196,7 @@ def start_service(
                 "Use port=0 to let the system pick a free port, or stop that program.",
             ) from None
         raise
-    service = Service(name, kind, host, bound, scheme, close)
+    service = Service(name, kind, host, bound, scheme, close, detail=detail)
     with _lock:
         _services[name] = service
     return service
@@ -197,19 +210,6 @@ def _refuse_port_held_by_service(port: int) -> None:
             f"port {port} is held by the lab service {holder.name!r}. Stop it with "
             f"helpers.stop({holder.name!r}), reuse that name, or use port=0.",
         )
-
-
-def check_options(function: str, given: Iterable[str], allowed: Iterable[str], where: str) -> None:
-    """Raise a helpful ``TypeError`` if ``given`` has an option that is not ``allowed``."""
-    allowed = sorted(set(allowed))
-    for option in given:
-        if option not in allowed:
-            close = difflib.get_close_matches(option, allowed, n=1)
-            guess = f" Did you mean {close[0]!r}?" if close else ""
-            raise TypeError(
-                f"{function}() got an unknown keyword argument {option!r}.{guess} "
-                f"It passes keyword arguments on to {where}, which accepts: {', '.join(allowed)}."
-            )
 
 
 async def close_with_grace(wait: Awaitable[None], cut_off: Callable[[], None]) -> None:

@@ -16,19 +16,22 @@ kernel, even one killed with SIGKILL, which runs no clean-up at all:
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import os
 import socket
 import sys
 import tempfile
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import eventlog
+from ._util import ROOT
 from .lab import DEFAULT_HOST, STOP_GRACE, Closer
 
 __all__ = [
+    "Child",
     "alive",
     "free_port",
     "run_in_folder",
@@ -52,22 +55,37 @@ if os.getppid() != int(sys.argv[1]):
 os.execv(sys.argv[2], sys.argv[2:])
 """
 
-_children: set[asyncio.subprocess.Process] = set()
 
-#: Where the ``helpers`` package lives, for a Python child that imports it.
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+@dataclass(eq=False)
+class Child:
+    """A child process the lab started, with what the lab keeps about it."""
+
+    process: asyncio.subprocess.Process
+    #: The last ``TAIL`` lines it wrote, for the error message if it exits early.
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL))
+    #: The tasks that read its output; awaiting them collects its last words.
+    readers: list[asyncio.Future[None]] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        return self.process.pid
 
 
-async def spawn(argv: Sequence[str], *, protocol: bool = False) -> asyncio.subprocess.Process:
+_children: set[Child] = set()
+
+
+async def spawn(argv: Sequence[str], *, protocol: bool = False) -> Child:
     """Start ``argv`` as a child that dies with this process (on Linux, even on SIGKILL).
 
     Its standard input is a pipe it may watch. Each line it writes becomes an event called
-    ``output`` of the current service, and the last few are kept in ``process.tail`` for
+    ``output`` of the current service, and the last few are kept in the child's ``tail`` for
     error messages; with ``protocol=True``, standard output is left for the caller to read.
     Call this on the lab's loop: the lab's thread is the child's parent.
     """
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    # A Python child imports helpers from this checkout, as the kernel does.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv,
@@ -77,16 +95,14 @@ async def spawn(argv: Sequence[str], *, protocol: bool = False) -> asyncio.subpr
         env=env,
         start_new_session=True,  # a Ctrl-C in a terminal that started Jupyter is the kernel's
     )  # fmt: skip
-    _children.add(process)
-    process.tail = collections.deque(maxlen=TAIL)  # type: ignore[attr-defined]
+    child = Child(process)
+    _children.add(child)
     streams = [process.stderr] if protocol else [process.stderr, process.stdout]
-    process.readers = [  # type: ignore[attr-defined]
-        asyncio.ensure_future(_log_lines(stream, process.tail)) for stream in streams
-    ]
-    return process
+    child.readers.extend(asyncio.ensure_future(_log_lines(s, child.tail)) for s in streams)
+    return child
 
 
-async def _log_lines(stream: asyncio.StreamReader | None, tail: collections.deque) -> None:
+async def _log_lines(stream: asyncio.StreamReader | None, tail: deque[str]) -> None:
     """Record each line of ``stream`` as an ``output`` event of the current service."""
     if stream is None:
         return
@@ -95,18 +111,19 @@ async def _log_lines(stream: asyncio.StreamReader | None, tail: collections.dequ
         text = line.decode(errors="replace").rstrip()
         if text:
             tail.append(text)
-            eventlog._record(eventlog.Event(service, "output", text))
+            eventlog.record(service, "output", text)
 
 
-def exited(process: asyncio.subprocess.Process, what: str) -> RuntimeError:
-    """The error to raise when ``process`` (``what``) exited early: its code and last words."""
-    said = " | ".join(getattr(process, "tail", ())) or "nothing"
-    return RuntimeError(f"{what} exited with code {process.returncode}; it said: {said}")
+def exited(child: Child, what: str) -> RuntimeError:
+    """The error to raise when ``child`` (``what``) exited early: its code and last words."""
+    said = " | ".join(child.tail) or "nothing"
+    return RuntimeError(f"{what} exited with code {child.process.returncode}; it said: {said}")
 
 
-async def stop_process(process: asyncio.subprocess.Process, *, polite: bool = True) -> None:
+async def stop_process(child: Child, *, polite: bool = True) -> None:
     """Stop a child: close its standard input (a polite child exits), then SIGTERM, then
     SIGKILL, giving each ``STOP_GRACE`` seconds."""
+    process = child.process
     if process.stdin is not None and not process.stdin.is_closing():
         process.stdin.close()
     steps: list[Callable[[], None] | None] = [process.terminate, process.kill]
@@ -120,7 +137,7 @@ async def stop_process(process: asyncio.subprocess.Process, *, polite: bool = Tr
                 step()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(process.wait(), STOP_GRACE * 2)
-    _children.discard(process)
+    _children.discard(child)
 
 
 def running() -> list[int]:
@@ -149,33 +166,44 @@ def free_port(host: str = DEFAULT_HOST) -> int:
         return probe.getsockname()[1]
 
 
+async def _hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """End a probe connection and wait (a second at most) until the other side has closed it
+    too. A proxy in TCP mode (HAProxy's ``mode tcp``) passes even a probe on to one of its
+    servers, which takes that server's turn in the rotation: waiting for the close makes the
+    turn taken before the caller's first real connection, never between two of them."""
+    with contextlib.suppress(OSError, TimeoutError):
+        writer.write_eof()
+        await asyncio.wait_for(reader.read(), 1)
+    writer.close()
+
+
 async def wait_for_port(
-    process: asyncio.subprocess.Process,
+    child: Child,
     port: int,
     what: str,
     ready: Callable[[], Awaitable[bool]] | None = None,
     timeout: float = 10.0,
 ) -> None:
-    """Wait until ``process`` accepts connections on ``port`` (and ``ready()`` is true).
+    """Wait until ``child`` accepts connections on ``port`` (and ``ready()`` is true).
 
     If it exits first, raise ``RuntimeError`` with the last lines it wrote.
     """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
-        if process.returncode is not None:
-            await asyncio.wait(process.readers, timeout=1)  # type: ignore[attr-defined]
-            raise exited(process, what)
+        if child.process.returncode is not None:
+            await asyncio.wait(child.readers, timeout=1)  # its last words, for the error
+            raise exited(child, what)
         try:
-            _, writer = await asyncio.open_connection(DEFAULT_HOST, port)
+            reader, writer = await asyncio.open_connection(DEFAULT_HOST, port)
         except OSError:
             await asyncio.sleep(0.05)
             continue
-        writer.close()
+        await _hang_up(reader, writer)
         if ready is None or await ready():
             return
         await asyncio.sleep(0.05)
-    await stop_process(process, polite=False)
+    await stop_process(child, polite=False)
     raise TimeoutError(f"{what} did not accept connections on port {port} within {timeout:g} s")
 
 
@@ -195,14 +223,14 @@ async def run_in_folder(
     """
     folder = tempfile.TemporaryDirectory(prefix=prefix)
     path = Path(folder.name)
-    process = await spawn(command(path))
+    child = await spawn(command(path))
 
     async def close() -> None:
-        await stop_process(process, polite=False)
+        await stop_process(child, polite=False)
         folder.cleanup()
 
     try:
-        await wait_for_port(process, port, what, ready)
+        await wait_for_port(child, port, what, ready)
     except RuntimeError as error:
         logged = path / log
         said = logged.read_text(errors="replace").splitlines()[-2:] if logged.exists() else []

@@ -8,9 +8,11 @@ Each function returns a :class:`~helpers.lab.Service`. The servers are the libra
 from __future__ import annotations
 
 import asyncio
+import difflib
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import engineio
@@ -24,16 +26,9 @@ from websockets.frames import CloseCode
 from websockets.protocol import Protocol
 
 from . import eventlog
+from ._util import describe
 from .eventlog import current_service, log
-from .lab import (
-    DEFAULT_HOST,
-    STOP_GRACE,
-    Closer,
-    Service,
-    check_options,
-    close_with_grace,
-    start_service,
-)
+from .lab import DEFAULT_HOST, STOP_GRACE, Closer, Service, close_with_grace, start_service
 
 __all__ = ["demo_sio_server", "echo", "start_http_server", "start_sio_server", "start_ws_server"]
 
@@ -54,9 +49,39 @@ _CREATE_SERVER_OPTIONS = [
     "ssl_shutdown_timeout",
 ]
 
+_WEBSOCKETS_LOGGER = logging.getLogger("websockets.server")
+
+#: The Socket.IO packet types a client may send (the others only come from a server).
+_FROM_CLIENTS = {
+    sio_packet.CONNECT,
+    sio_packet.DISCONNECT,
+    sio_packet.EVENT,
+    sio_packet.ACK,
+    sio_packet.BINARY_EVENT,
+    sio_packet.BINARY_ACK,
+}
+
+
+def check_options(function: str, given: Iterable[str], allowed: Iterable[str], where: str) -> None:
+    """Raise a helpful ``TypeError`` if ``given`` has an option that is not ``allowed``.
+
+    ``function`` is the lab's function that was called, and ``where`` the library call it
+    passes its keyword arguments on to; the message suggests the closest allowed name.
+    """
+    choices = sorted(set(allowed))
+    for option in given:
+        if option not in choices:
+            close = difflib.get_close_matches(option, choices, n=1)
+            guess = f" Did you mean {close[0]!r}?" if close else ""
+            raise TypeError(
+                f"{function}() got an unknown keyword argument {option!r}.{guess} "
+                f"It passes keyword arguments on to {where}, which accepts: {', '.join(choices)}."
+            )
+
 
 async def echo(websocket: ServerConnection) -> None:
     """The default handler: send every message back to the client that sent it."""
+    assert websocket.request is not None  # a handler runs once the handshake is done
     log("connected", path=websocket.request.path)
     try:
         async for message in websocket:
@@ -69,7 +94,7 @@ async def echo(websocket: ServerConnection) -> None:
 
 def _log_rejected(what: str) -> None:
     """Log that the running service rejected ``what`` a client sent."""
-    eventlog._record(eventlog.Event(current_service.get(), "rejected", what))
+    eventlog.record(current_service.get(), "rejected", what)
 
 
 def rejected_frames(protocol: Protocol) -> str | None:
@@ -133,9 +158,6 @@ def _reporting(connection_class: type[ServerConnection], service: str) -> type[S
                     current_service.reset(token)
 
     return Reporting
-
-
-_WEBSOCKETS_LOGGER = logging.getLogger("websockets.server")
 
 
 def _is_async_function(handler: object) -> bool:
@@ -236,12 +258,93 @@ def start_http_server(
     return start_service(name, kind, "https" if ssl else "http", host, port, open_server)
 
 
+# --- python-socketio and python-engineio internals -----------------------------------------
+#
+# Everything in this section uses names that python-socketio and python-engineio do not document
+# (private attributes, and the signatures of their base classes); the rest of the module uses
+# only their public API. Checked against python-socketio 5.18 and python-engineio 4.15 (5.18.1
+# and 4.15.1 in constraints.txt). A new minor release may rename any of these, so
+# tests/test_servers.py fails, saying what to re-check, when the installed major.minor differs
+# from INTERNALS_CHECKED_AGAINST; a patch release is not expected to change them.
+
+#: The (major, minor) versions of the libraries whose internals this section was checked against.
+INTERNALS_CHECKED_AGAINST = {"python-socketio": "5.18", "python-engineio": "4.15"}
+
+#: The servers whose incoming packets are already checked (a server can be started again).
+_CHECKED_SERVERS: weakref.WeakSet[socketio.AsyncServer] = weakref.WeakSet()
+
+
 def _sio_options() -> list[str]:
+    """The keyword arguments ``socketio.AsyncServer()`` accepts, its own and Engine.IO's: its
+    ``__init__`` passes ``**kwargs`` on to base classes that are not public API."""
     names: set[str] = set()
-    for cls in (socketio.AsyncServer, socketio.base_server.BaseServer, engineio.AsyncServer):
+    for cls in (
+        socketio.AsyncServer,
+        socketio.base_server.BaseServer,
+        engineio.AsyncServer,
+        engineio.base_server.BaseServer,
+    ):
         names |= set(inspect.signature(cls.__init__).parameters)
-    names |= set(inspect.signature(engineio.base_server.BaseServer.__init__).parameters)
     return sorted(names - {"self", "args", "kwargs", "async_mode"})
+
+
+async def _shut_down(sio: socketio.AsyncServer) -> None:
+    """Disconnect every client of ``sio``, stop its background tasks, and leave it ready to be
+    started again.
+
+    Like ``sio.eio.disconnect()``, which would wait for ever for a long-polling client that is
+    gone to collect its close packet: this gives each client ``STOP_GRACE`` seconds to take it.
+    """
+    clients = list(sio.eio.sockets.values())
+    for client in clients:
+        await client.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
+    sio.eio.sockets.clear()
+    if clients:
+        flushed = [asyncio.ensure_future(client.queue.join()) for client in clients]
+        await asyncio.wait(flushed, timeout=STOP_GRACE)
+        for task in flushed:
+            task.cancel()
+    monitoring = sio.eio.service_task_handle is not None or sio.eio.start_service_task
+    await sio.shutdown()
+    # shutdown() is one-way: re-arm the client monitor for a restart of the same server.
+    sio.eio.start_service_task = monitoring
+    sio.eio.service_task_event = None
+
+
+def _decode(sio: socketio.AsyncServer, data: str) -> sio_packet.Packet:
+    """The Socket.IO packet ``data`` as ``sio``'s own parser reads it (it may raise anything)."""
+    packet: sio_packet.Packet = sio.packet_class(encoded_packet=data)
+    return packet
+
+
+def _serves(sio: socketio.AsyncServer, namespace: str) -> bool:
+    """Whether ``sio`` accepts a CONNECT to ``namespace``."""
+    return (
+        namespace in sio.handlers
+        or namespace in sio.namespace_handlers
+        or sio.namespaces == "*"
+        or namespace in (sio.namespaces or [])
+    )
+
+
+def _check_packets(sio: socketio.AsyncServer, accept: Callable[[str], bool]) -> None:
+    """Put ``accept`` in front of ``sio``'s handler of Engine.IO messages: each text packet a
+    client sends (not the attachments of a binary one) reaches ``sio`` only if ``accept`` returns
+    True. Done once per server: starting it again keeps the check it has."""
+    if sio in _CHECKED_SERVERS:
+        return
+    _CHECKED_SERVERS.add(sio)
+    handle = sio.eio.handlers["message"]
+
+    async def checked(eio_sid: str, data: str | bytes) -> None:
+        if isinstance(data, str) and eio_sid not in sio._binary_packet and not accept(data):
+            return
+        await handle(eio_sid, data)
+
+    sio.eio.on("message", checked)
+
+
+# --- Socket.IO servers (public API only, and the adapter above) ------------------------------
 
 
 def start_sio_server(
@@ -279,27 +382,13 @@ def start_sio_server(
             f"this server uses async_mode={sio.async_mode!r}; the lab serves it with aiohttp: "
             "create it with socketio.AsyncServer(async_mode='aiohttp')"
         )
-    _watch_packets(sio, unknown_namespaces=demo)
+    server = sio
+    _check_packets(server, lambda data: _accept(server, data, unknown_namespaces=demo))
     app = web.Application()
-    sio.attach(app)
+    server.attach(app)
 
     async def disconnect_everyone() -> None:
-        # Like sio.eio.disconnect(), which would wait for ever for a long-polling client that
-        # is gone to collect its close packet: give each client STOP_GRACE seconds to take it.
-        clients = list(sio.eio.sockets.values())
-        for client in clients:
-            await client.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT)
-        sio.eio.sockets.clear()
-        if clients:
-            flushed = [asyncio.ensure_future(client.queue.join()) for client in clients]
-            await asyncio.wait(flushed, timeout=STOP_GRACE)
-            for task in flushed:
-                task.cancel()
-        monitoring = sio.eio.service_task_handle is not None or sio.eio.start_service_task
-        await sio.shutdown()
-        # shutdown() is one-way: re-arm the client monitor for a restart of the same server.
-        sio.eio.start_service_task = monitoring
-        sio.eio.service_task_event = None
+        await _shut_down(server)
 
     return start_http_server(
         app,
@@ -319,9 +408,9 @@ def rejected_packet(sio: socketio.AsyncServer, data: str) -> str | None:
     parser (``KeyError: 0``), or skip it in silence; this names the packet.
     """
     try:
-        packet = sio.packet_class(encoded_packet=data)
+        packet = _decode(sio, data)
     except Exception as error:  # the library's parser raises ValueError, KeyError...
-        return f"a malformed Socket.IO packet {data[:40]!r} ({type(error).__name__}: {error})"
+        return f"a malformed Socket.IO packet {data[:40]!r} ({describe(error)})"
     if packet.packet_type not in _FROM_CLIENTS:
         return f"a malformed Socket.IO packet {data[:40]!r} (not a type a client sends)"
     if packet.packet_type in (sio_packet.EVENT, sio_packet.BINARY_EVENT) and not (
@@ -331,50 +420,27 @@ def rejected_packet(sio: socketio.AsyncServer, data: str) -> str | None:
     return None
 
 
-_FROM_CLIENTS = {
-    sio_packet.CONNECT,
-    sio_packet.DISCONNECT,
-    sio_packet.EVENT,
-    sio_packet.ACK,
-    sio_packet.BINARY_EVENT,
-    sio_packet.BINARY_ACK,
-}
-
-
 def _unknown_namespace(sio: socketio.AsyncServer, data: str) -> str | None:
     """The namespace of a CONNECT packet ``data`` that ``sio`` does not serve, if it is one."""
-    packet = sio.packet_class(encoded_packet=data)
+    packet = _decode(sio, data)
     namespace = packet.namespace or "/"
-    served = (
-        namespace in sio.handlers
-        or namespace in sio.namespace_handlers
-        or sio.namespaces == "*"
-        or namespace in (sio.namespaces or [])
-    )
-    return None if packet.packet_type != sio_packet.CONNECT or served else namespace
+    if packet.packet_type != sio_packet.CONNECT or _serves(sio, namespace):
+        return None
+    return namespace
 
 
-def _watch_packets(sio: socketio.AsyncServer, *, unknown_namespaces: bool) -> None:
-    """Put a check in front of ``sio``'s Engine.IO message handler that logs, as "rejected", a
-    packet ``sio`` cannot handle (and drops it), and with ``unknown_namespaces`` a CONNECT to a
-    namespace it does not serve (which it then refuses as usual)."""
-    handle = sio.eio.handlers["message"]
-    if getattr(handle, "watched", False):
-        return  # the same server, started again
-
-    async def checked(eio_sid: str, data: str | bytes) -> None:
-        if isinstance(data, str) and eio_sid not in sio._binary_packet:
-            rejected = rejected_packet(sio, data)
-            if rejected:
-                _log_rejected(rejected)
-                return
-            namespace = _unknown_namespace(sio, data) if unknown_namespaces else None
-            if namespace:
-                _log_rejected(f"a CONNECT to an unknown namespace {namespace!r}")
-        await handle(eio_sid, data)
-
-    checked.watched = True  # type: ignore[attr-defined]
-    sio.eio.on("message", checked)
+def _accept(sio: socketio.AsyncServer, data: str, *, unknown_namespaces: bool) -> bool:
+    """Whether ``sio`` should handle the packet ``data``; log it as "rejected" if not (it is
+    dropped), and with ``unknown_namespaces`` also a CONNECT to a namespace it does not serve
+    (which it then refuses as usual)."""
+    rejected = rejected_packet(sio, data)
+    if rejected:
+        _log_rejected(rejected)
+        return False
+    namespace = _unknown_namespace(sio, data) if unknown_namespaces else None
+    if namespace:
+        _log_rejected(f"a CONNECT to an unknown namespace {namespace!r}")
+    return True
 
 
 def demo_sio_server(**options: Any) -> socketio.AsyncServer:

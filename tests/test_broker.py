@@ -118,7 +118,7 @@ def test_a_started_redis_keeps_nothing_and_stops_with_the_lab(
     assert client.config_get("save") == {"save": ""}
     assert client.config_get("appendonly") == {"appendonly": "no"}
     assert client.config_get("bind") == {"bind": "127.0.0.1"}
-    folder = client.config_get("dir")["dir"]
+    folder = str(client.config_get("dir")["dir"])
     client.close()
     children = processes.running()
     assert len(children) == 1

@@ -24,6 +24,12 @@ from helpers.check import wait_until as wait_until_within
 
 wait_until = functools.partial(wait_until_within, timeout=5)  # processes may be slow to answer
 
+# The nodes' Engine.IO heartbeat (ping_interval, ping_timeout), in seconds. A long-polling
+# client's disconnect() waits for its parked GET, which the server ends only at its poll timeout
+# (ping_interval + ping_timeout; the defaults, 25 + 20, make the client's own 30 s timeout end it
+# first): short, so that a test sits out 1.5 s, not 30.
+QUICK_PING = (0.5, 1)
+
 
 @pytest.fixture
 def redis_url(lab: None) -> str:
@@ -32,11 +38,14 @@ def redis_url(lab: None) -> str:
     return broker.start_redis().url
 
 
-def node(redis_url, name):  # its source runs in the child process: no annotations needed
+def node(redis_url, name, ping_interval=25, ping_timeout=20):  # runs in the child: no annotations
     import socketio
 
     sio = socketio.AsyncServer(
-        async_mode="aiohttp", client_manager=socketio.AsyncRedisManager(redis_url)
+        async_mode="aiohttp",
+        client_manager=socketio.AsyncRedisManager(redis_url),
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
     )
 
     @sio.event
@@ -76,9 +85,28 @@ class Inbox:
 
 @pytest.fixture
 def two_nodes(redis_url: str) -> Iterator[tuple[helpers.Service, helpers.Service]]:
-    a = cluster.start_sio_process(node, redis_url, "a", name="node-a")
-    b = cluster.start_sio_process(node, redis_url, "b", name="node-b")
+    a = cluster.start_sio_process(node, redis_url, "a", *QUICK_PING, name="node-a")
+    b = cluster.start_sio_process(node, redis_url, "b", *QUICK_PING, name="node-b")
     yield a, b
+
+
+@pytest.fixture
+def program(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Whether the test runs the real balancer program (skipped if it is not installed), or the
+    lab's balancer that stands in for it; set by :func:`real_or_lab`."""
+    name, real = request.param
+    if real and {"nginx": balancer.find_nginx, "haproxy": balancer.find_haproxy}[name]() is None:
+        pytest.skip(f"{name} is not installed")
+    if not real:
+        monkeypatch.setenv(f"HELPERS_{name.upper()}", "none")
+    return real
+
+
+def real_or_lab(name: str) -> pytest.MarkDecorator:
+    """Run the test with the program ``name`` (nginx or haproxy), then with the lab's balancer."""
+    return pytest.mark.parametrize(
+        "program", [(name, True), (name, False)], ids=[name, "lab-balancer"], indirect=True
+    )
 
 
 def subscribed(redis_url: str, count: int) -> bool:
@@ -159,7 +187,8 @@ def test_stop_all_leaves_no_process_and_no_port(redis_url: str, two_nodes: tuple
 def poll(url: str, sid: str | None = None, packet: str | None = None) -> tuple[int, str]:
     full = f"{url}/socket.io/?EIO=4&transport=polling" + (f"&sid={sid}" if sid else "")
     try:
-        with urllib.request.urlopen(full, data=packet and packet.encode(), timeout=3) as answer:
+        data = None if packet is None else packet.encode()
+        with urllib.request.urlopen(full, data=data, timeout=3) as answer:
             return answer.status, answer.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
@@ -181,18 +210,14 @@ def test_round_robin_breaks_long_polling_and_not_websocket(two_nodes: tuple) -> 
     ws.client.disconnect()
 
 
-@pytest.mark.parametrize("nginx", [True, False], ids=["nginx", "lab-balancer"])
+@real_or_lab("nginx")
 def test_a_sticky_load_balancer_keeps_long_polling_on_one_node(
-    two_nodes: tuple, nginx: bool, monkeypatch: pytest.MonkeyPatch
+    two_nodes: tuple, program: bool
 ) -> None:
-    if nginx and balancer.find_nginx() is None:
-        pytest.skip("nginx is not installed")
-    if not nginx:
-        monkeypatch.setenv("HELPERS_NGINX", "none")
     a, b = two_nodes
     site = balancer.nginx_site(a, b, listen=balancer.free_port())
     sticky = balancer.start_load_balancer(site, name="sticky")
-    assert sticky.kind == ("nginx" if nginx else "lab balancer (nginx is not installed)")
+    assert sticky.kind == ("nginx" if program else "lab balancer (nginx is not installed)")
     pat = Inbox(sticky.url, ["polling"])
     assert len({pat.client.call("where", timeout=3) for _ in range(4)}) == 1
     pat.client.disconnect()
@@ -204,6 +229,7 @@ def test_a_sticky_load_balancer_keeps_long_polling_on_one_node(
 
 
 KILLED_KERNEL = """
+import os
 import helpers
 from helpers import balancer, broker, cluster, processes
 
@@ -216,7 +242,7 @@ url = broker.start_redis().url
 a = cluster.start_sio_process(node, url, name="a")
 b = cluster.start_sio_process(node, url, name="b")
 lb = balancer.start_load_balancer(balancer.nginx_site(a, b, listen=balancer.free_port()))
-print(" ".join(map(str, processes.running())), "|", a.port, b.port, lb.port)
+print(os.getpid(), "|", *processes.running(), "|", a.port, b.port, lb.port)
 """
 
 
@@ -232,11 +258,11 @@ def test_children_die_with_the_kernel(redis_url: str, how: str) -> None:
                 printed.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None
             ),
         )
-        pids_text, ports_text = "".join(printed).split("|")
+        kernel, pids_text, ports_text = "".join(printed).split("|")
         pids, ports = [int(p) for p in pids_text.split()], [int(p) for p in ports_text.split()]
         assert len(pids) >= 3 and all(listening(port) for port in ports)
         if how == "SIGKILL":
-            os.kill(manager.provisioner.process.pid, signal.SIGKILL)
+            os.kill(int(kernel), signal.SIGKILL)
         else:
             manager.shutdown_kernel(now=False)
         assert wait_until(lambda: not any(processes.alive(pid) for pid in pids), timeout=10)
@@ -252,7 +278,7 @@ def test_children_die_with_the_kernel(redis_url: str, how: str) -> None:
 
 def cookie_poll(url: str, jar_opener: Callable, sid: str | None = None, packet: str | None = None):
     full = f"{url}/socket.io/?EIO=4&transport=polling" + (f"&sid={sid}" if sid else "")
-    request = urllib.request.Request(full, data=packet and packet.encode())
+    request = urllib.request.Request(full, data=None if packet is None else packet.encode())
     try:
         with jar_opener(request, timeout=3) as answer:
             return answer.status, answer.read().decode()
@@ -263,30 +289,39 @@ def cookie_poll(url: str, jar_opener: Callable, sid: str | None = None, packet: 
 def test_haproxy_config_says_mode_and_cookie(two_nodes: tuple) -> None:
     a, b = two_nodes
     config = balancer.haproxy_config(a, b, listen=1234)
-    assert "    mode http " in config and "bind 127.0.0.1:1234" in config
-    assert "cookie SERVERID insert indirect nocache" in config
-    assert f"server node-a 127.0.0.1:{a.port} check cookie node-a" in config
-    bare = balancer.haproxy_config(a, b, listen=1234, mode=None, cookie=None)
+    text = str(config)
+    assert text == config.render()  # what print() shows is the file HAProxy reads
+    assert "    mode http " in text and "bind 127.0.0.1:1234" in text
+    assert "cookie SERVERID insert indirect nocache" in text
+    assert f"server node-a 127.0.0.1:{a.port} check cookie node-a" in text
+    bare = balancer.haproxy_config(a, b, listen=1234, mode=None, cookie=None).render()
     assert "mode" not in bare and "cookie" not in bare
-    with pytest.raises(ValueError, match="bind"):
-        balancer.start_haproxy("defaults\n")
+    with pytest.raises(TypeError, match=r"balancer.haproxy_config\(\) returns"):
+        balancer.start_haproxy("defaults\n")  # type: ignore[arg-type]  # text is refused
+    with pytest.raises(ValueError, match="no server"):
+        balancer.start_haproxy(balancer.haproxy_config(listen=1234))
 
 
-@pytest.mark.parametrize("haproxy", [True, False], ids=["haproxy", "lab-balancer"])
-def test_haproxy_sticks_by_cookie_only_in_http_mode(
-    two_nodes: tuple, haproxy: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if haproxy and balancer.find_haproxy() is None:
-        pytest.skip("HAProxy is not installed")
-    if not haproxy:
-        monkeypatch.setenv("HELPERS_HAPROXY", "none")
+def test_nginx_site_holds_the_values_it_renders(two_nodes: tuple) -> None:
+    a, b = two_nodes
+    site = balancer.nginx_site(a, b, listen=1234, balance="hash $remote_addr consistent")
+    assert site.servers == (balancer.Server.of(a), balancer.Server.of(b))
+    assert (site.listen, site.sticky, site.upgrade) == (1234, "remote_addr", True)
+    assert str(site) == site.render() and "listen 127.0.0.1:1234;" in site.render()
+    assert f"    server 127.0.0.1:{b.port};" in site.render()
+    with pytest.raises(TypeError, match=r"balancer.nginx_site\(\) returns"):
+        balancer.start_load_balancer(site.render())  # type: ignore[arg-type]  # text is refused
+
+
+@real_or_lab("haproxy")
+def test_haproxy_sticks_by_cookie_only_in_http_mode(two_nodes: tuple, program: bool) -> None:
     a, b = two_nodes
     import http.cookiejar
 
     for mode, sticks in [("http", True), (None, False)]:
         config = balancer.haproxy_config(a, b, listen=balancer.free_port(), mode=mode)
         lb = balancer.start_haproxy(config, name="hap")
-        assert lb.kind == ("HAProxy" if haproxy else "lab balancer (HAProxy is not installed)")
+        assert lb.kind == ("HAProxy" if program else "lab balancer (HAProxy is not installed)")
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)).open
         status, body = cookie_poll(lb.url, opener)
@@ -309,20 +344,18 @@ def test_the_lab_balancer_hashes_like_nginx() -> None:
     assert balancer._hash_key("10.1.2.3", "remote_addr") == "10.1.2.3"
     assert balancer._hash_key("::1", "ip_hash") == "::1"  # IPv6: the whole address
     with pytest.raises(ValueError, match="sticky"):
-        balancer.start_balancer(balancer._address("127.0.0.1", 1), sticky="cookie")
+        balancer.start_balancer(balancer.Server("x", "127.0.0.1", 1), sticky="cookie")
+    with pytest.raises(TypeError, match="name, host and port"):
+        balancer.start_balancer("127.0.0.1:1")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("nginx", [True, False], ids=["nginx", "lab-balancer"])
+@real_or_lab("nginx")
 def test_nginx_without_upgrade_headers_keeps_clients_on_polling(
-    two_nodes: tuple, nginx: bool, monkeypatch: pytest.MonkeyPatch
+    two_nodes: tuple, program: bool
 ) -> None:
-    if nginx and balancer.find_nginx() is None:
-        pytest.skip("nginx is not installed")
-    if not nginx:
-        monkeypatch.setenv("HELPERS_NGINX", "none")
     a, b = two_nodes
     site = balancer.nginx_site(a, b, listen=balancer.free_port(), upgrade=False)
-    assert "Upgrade" not in site and "X-Forwarded-Proto $scheme" in site
+    assert "Upgrade" not in site.render() and "X-Forwarded-Proto $scheme" in site.render()
     lb = balancer.start_load_balancer(site, name="no-upgrade")
     with pytest.raises(socketio.exceptions.ConnectionError):
         Inbox(lb.url, ["websocket"])

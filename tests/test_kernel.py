@@ -51,7 +51,7 @@ def gone(process: psutil.Process) -> bool:
 def test_kernel_end_leaves_nothing_behind(how: str) -> None:
     manager, client = start_new_kernel(kernel_name="python3")
     try:
-        pid = manager.provisioner.process.pid
+        pid = int(run_cell(client, "import os; print(os.getpid())"))
         ports = [int(port) for port in run_cell(client, START_SERVERS).split()]
         assert all(listening(port) for port in ports)
         every_port = listening_ports(pid)  # the kernel's own ports too

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from conftest import listening
 from websockets.exceptions import ConnectionClosedError
 
 import helpers
+from helpers import eventlog
 
 pytestmark = pytest.mark.usefixtures("lab")
 
@@ -51,7 +53,7 @@ def test_echo_server_with_the_sync_client() -> None:
 def test_echo_server_with_the_async_client() -> None:
     echo = helpers.start_ws_server(name="echo")
 
-    async def talk() -> list[str]:
+    async def talk() -> list[str | bytes]:
         async with websockets.asyncio.client.connect(echo.url) as websocket:
             await websocket.send("a")
             first = await websocket.recv()
@@ -130,7 +132,7 @@ def test_restart_closes_open_connections_with_going_away() -> None:
         helpers.start_ws_server(port=echo.port)
         with pytest.raises(websockets.exceptions.ConnectionClosedOK) as closed:
             websocket.recv(timeout=3)
-    assert closed.value.rcvd.code == 1001
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001
 
 
 def test_stop_cuts_off_a_client_that_never_closes() -> None:
@@ -181,7 +183,7 @@ def test_a_failing_handler_is_logged_and_others_are_served() -> None:
             doomed.send("0")
             with pytest.raises(ConnectionClosedError) as closed:
                 doomed.recv(timeout=3)
-        assert closed.value.rcvd.code == 1011
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
         healthy.send("4")
         assert healthy.recv(timeout=3) == "0.25"
     assert event_lines() == [
@@ -224,6 +226,25 @@ def test_show_events_filters_by_name_and_keeps_the_rest(capsys: pytest.CaptureFi
     helpers.show_events()
     helpers.show_events()
     assert capsys.readouterr().out.splitlines() == ["(no new events)", "outside", "(no new events)"]
+
+
+def test_record_adds_an_event_and_a_sink_takes_them_all() -> None:
+    eventlog.record("redis", "output", "Ready to accept connections")
+    assert event_lines() == ["[redis] output: Ready to accept connections"]
+    sent: list[helpers.Event] = []
+    eventlog.set_sink(sent.append)
+    try:
+        eventlog.record(None, "plain")
+        helpers.log("from a handler", n=1)
+        logging.getLogger("websockets.server").warning("a library's warning")
+    finally:
+        eventlog.set_sink(None)
+    assert [str(event) for event in sent] == [
+        "plain",
+        "from a handler: n=1",
+        "websockets.server: a library's warning",
+    ]
+    assert event_lines() == []  # the sink took them: nothing stayed here
 
 
 def test_library_logs_can_be_turned_on_and_off() -> None:
@@ -301,7 +322,7 @@ def test_a_handler_that_is_not_async() -> None:
     def handler(websocket) -> None: ...
 
     with pytest.raises(TypeError, match="handler must be an async function"):
-        helpers.start_ws_server(handler)
+        helpers.start_ws_server(handler)  # type: ignore[arg-type]  # the mistake under test
 
 
 @pytest.mark.parametrize(

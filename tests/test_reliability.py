@@ -224,7 +224,9 @@ def sio_bystander() -> Iterator[tuple[helpers.Service, socketio.Client]]:
         good.disconnect()
 
 
-def engineio_exchange(server: helpers.Service, packets: list[str], answers: int) -> list[str]:
+def engineio_exchange(
+    server: helpers.Service, packets: list[str], answers: int
+) -> list[str | bytes]:
     """Open an Engine.IO WebSocket, send ``packets``, return the next ``answers`` packets."""
     url = server.url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     with websockets.sync.client.connect(url) as websocket:
