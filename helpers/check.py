@@ -11,11 +11,11 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import socketio
 
+from ._util import NOTEBOOKS, describe
 from .eventlog import events
 from .lab import Service
 
@@ -35,8 +35,10 @@ __all__ = [
     "wait_until",
 ]
 
-TIMEOUT = 3  # seconds: every client call in the checks gives up after this long
-QUIET = 0.5  # seconds the checks wait to be sure that an event does NOT come
+# Every check reads these at each use (check.TIMEOUT, not a copy made at import), so that one
+# assignment changes every wait: tests/exercises/conftest.py shortens TIMEOUT.
+TIMEOUT: float = 3  # seconds: every client call in the checks gives up after this long
+QUIET: float = 0.5  # seconds the checks wait to be sure that an event does NOT come
 
 
 class NotYet(Exception):
@@ -108,6 +110,7 @@ class Visitor:
         self.client.on("*", lambda event, *args: self.inbox.append([event, *args]))
 
     def connect(self, url: str, namespaces: list[str] | None = None) -> None:
+        """Connect to ``url`` (and ``namespaces``) over WebSocket, or say why it could not."""
         try:
             self.client.connect(
                 url,
@@ -123,27 +126,28 @@ class Visitor:
             ) from None
 
     def call(self, event: str, data: object = None, namespace: str | None = None) -> object:
+        """Emit ``event`` (with ``data``) and return its acknowledgement, or say why none came."""
         shown = f"'{event}'" if data is None else f"'{event}' with {data!r}"
         try:
             return self.client.call(event, data, namespace=namespace, timeout=TIMEOUT)
         except socketio.exceptions.TimeoutError:
             raise NotYet(
-                f"{self.name} called {shown} and got no acknowledgement within {TIMEOUT} s. Is "
+                f"{self.name} called {shown} and got no acknowledgement within {TIMEOUT:g} s. Is "
                 f"there a listener for '{event}', and does it finish without an error?"
             ) from None
         except Exception as error:
-            raise NotYet(
-                f"{self.name} calling {shown} failed ({type(error).__name__}: {error})."
-            ) from None
+            raise NotYet(f"{self.name} calling {shown} failed ({describe(error)}).") from None
 
     def disconnect(self) -> None:
+        """Leave, if still connected."""
         with contextlib.suppress(Exception):  # the check is over: a failed goodbye changes nothing
             self.client.disconnect()
 
 
-def wait_until(condition: Callable[[], object], timeout: float = TIMEOUT) -> bool:
-    """Wait until ``condition()`` is true; False if it is not within ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+def wait_until(condition: Callable[[], object], timeout: float | None = None) -> bool:
+    """Wait until ``condition()`` is true; False if it is not within ``timeout`` seconds
+    (by default :data:`TIMEOUT`)."""
+    deadline = time.monotonic() + (TIMEOUT if timeout is None else timeout)
     while not condition():
         if time.monotonic() > deadline:
             return False
@@ -216,7 +220,7 @@ def grade(key: str, answer: Any) -> tuple[bool, str]:
     except NotYet as reason:
         return False, f"{key}: not yet. {reason}\n{_next_hint(found)}"
     except Exception as error:  # a learner's answer may break the checker: still only a hint
-        problem = f"checking your answer raised {type(error).__name__}: {error}"
+        problem = f"checking your answer raised {describe(error)}"
         return False, f"{key}: not yet, {problem}.\n{_next_hint(found)}"
 
 
@@ -232,7 +236,7 @@ def hint(key: str) -> None:
     print(found if isinstance(found, str) else f"💡 {key}: {_next_hint(found)}")
 
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
+SOLUTIONS = NOTEBOOKS / "solutions"
 _BLOCK = re.compile(r"^# Exercise (\d\d\.\d+)\b", re.MULTILINE)
 
 

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
 
 from helpers import bench, wire
+from helpers._util import ROOT
 from helpers.bench import arithmetic
 from helpers.tap import TO_CLIENT, TO_SERVER
 

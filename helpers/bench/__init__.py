@@ -37,14 +37,31 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from .. import tap as taps
+from .._util import ROOT
 from ..tap import TO_CLIENT, TO_SERVER, start_tap
 from .arithmetic import expected_bytes
+from .figures import (
+    CASES,
+    DELAY_CASES,
+    FANOUT_CASES,
+    SERVER_PORT,
+    ByteCount,
+    ClientPlan,
+    Delay,
+    FanOut,
+    Figures,
+    Plan,
+    Push,
+    Raw,
+    Results,
+    Rounds,
+    RoundTrip,
+)
 from .report import facts, layers, table, when_to_use
 
 __all__ = [
@@ -54,6 +71,7 @@ __all__ = [
     "FULL",
     "QUICK",
     "BenchError",
+    "Results",
     "facts",
     "is_quick",
     "layers",
@@ -62,44 +80,14 @@ __all__ = [
     "when_to_use",
 ]
 
-CASES = {
-    "tcp": "raw TCP (floor)",
-    "websockets": "websockets",
-    "websockets-deflate": "websockets + deflate",
-    "socketio-ws": "Socket.IO, WebSocket",
-    "socketio-polling": "Socket.IO, long-polling",
-    "http-request": "plain HTTP request",
-}
-"""Every case, with the label tables and plots use."""
-
-DELAY_CASES = {
-    "websockets": "websockets",
-    "socketio-ws": "Socket.IO, WebSocket",
-    "socketio-polling": "Socket.IO, long-polling",
-    "http-poll-loop": "HTTP polling loop",
-}
-"""The cases of the server-initiated delay: the server has news at a random moment; how long
-until the client has it. ``http-poll-loop`` asks ``GET /news`` every ``interval`` seconds."""
-
-FANOUT_CASES = ("tcp", "websockets", "socketio-ws")
-SERVER_PORT = {
-    "tcp": "tcp",
-    "websockets": "ws",
-    "websockets-deflate": "ws",
-    "socketio-ws": "http",
-    "socketio-polling": "http",
-    "http-request": "http",
-}
-FULL = {"count": 2000, "warmup": 200, "push": 5000, "burst": 100, "sizes": [10, 100, 1000],
-        "rounds": 20, "notify": 40, "interval": 0.1, "repeats": 3}  # fmt: skip
+FULL: Plan = {"count": 2000, "warmup": 200, "push": 5000, "burst": 100, "sizes": [10, 100, 1000],
+              "rounds": 20, "notify": 40, "interval": 0.1, "repeats": 3}  # fmt: skip
 """The real counts: round trips after the warm-up, messages pushed, fan-out sizes and rounds,
 server-initiated messages and the polling loop's interval (s), and how many times each timed
 figure is measured (``repeats``)."""
-QUICK = {"count": 100, "warmup": 20, "push": 200, "burst": 100, "sizes": [5, 10, 20],
-         "rounds": 3, "notify": 8, "interval": 0.1, "repeats": 2}  # fmt: skip
+QUICK: Plan = {"count": 100, "warmup": 20, "push": 200, "burst": 100, "sizes": [5, 10, 20],
+               "rounds": 3, "notify": 8, "interval": 0.1, "repeats": 2}  # fmt: skip
 """Small counts for tests (``SOCKETS_QUICK=1`` in the environment, or ``quick=True``)."""
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def is_quick() -> bool:
@@ -107,48 +95,50 @@ def is_quick() -> bool:
     return os.environ.get("SOCKETS_QUICK", "") not in ("", "0")
 
 
-def run(quick: bool | None = None, *, progress: bool = True) -> dict[str, Any]:
+def run(quick: bool | None = None, *, progress: bool = True) -> Results:
     """Run every case and return the figures (a dict; ``json.dumps`` it to keep it).
 
     ``quick`` uses :data:`QUICK` counts (default: :func:`is_quick`). ``progress`` shows a
-    tqdm bar (a widget in Jupyter). Raw samples are under ``"samples"``.
+    tqdm bar (a widget in Jupyter). Raw samples are under ``"samples"``. The keys and their
+    types: :class:`helpers.bench.figures.Results`.
     """
     quick = is_quick() if quick is None else quick
-    plan = dict(QUICK if quick else FULL)
+    counts = QUICK if quick else FULL
     load_before = os.getloadavg()[0]
     began = time.monotonic()
     with _processes() as (server_ports, start_client):
-        each_round = len(CASES) * 2 + len(DELAY_CASES) + len(FANOUT_CASES) * len(plan["sizes"])
-        bar = _progress_bar(len(CASES) + 1 + plan["repeats"] * each_round, progress)
+        each_round = len(CASES) * 2 + len(DELAY_CASES) + len(FANOUT_CASES) * len(counts["sizes"])
+        bar = _progress_bar(len(CASES) + 1 + counts["repeats"] * each_round, progress)
         tapped = {case: start_tap(server_ports[SERVER_PORT[case]], name=f"bench-{case}")
                   for case in CASES}  # fmt: skip
         try:
-            plan.update(ports=server_ports, taps={c: t.port for c, t in tapped.items()})
-            client = start_client(plan)
+            taps_ports = {case: each.port for case, each in tapped.items()}
+            client = start_client({**counts, "ports": server_ports, "taps": taps_ports})
             raw, on_wire = _read_client(client, tapped, bar)
         finally:
             bar.close()
             for each in tapped.values():
                 each.stop()
-    results = _figures(raw, on_wire)
-    results["settings"] = {**{k: plan[k] for k in FULL}, "quick": quick}
-    results["machine"] = {
-        "load_before": round(load_before, 2),
-        "load_after": round(os.getloadavg()[0], 2),
-        "seconds": round(time.monotonic() - began, 1),
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
+    return {
+        **_figures(raw, on_wire),
+        "settings": {**counts, "quick": quick},
+        "machine": {
+            "load_before": round(load_before, 2),
+            "load_after": round(os.getloadavg()[0], 2),
+            "seconds": round(time.monotonic() - began, 1),
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+        },
     }
-    return results
 
 
 def _progress_bar(total: int, show: bool) -> Any:
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # imported when measuring: it pulls in ipywidgets in Jupyter
 
     return tqdm(total=total, desc="measuring", unit="step", disable=not show)
 
 
-def _python(module: str, *args: str) -> subprocess.Popen:
+def _python(module: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
            os.environ.get("PYTHONPATH")]))}  # fmt: skip
     return subprocess.Popen(
@@ -166,7 +156,7 @@ class BenchError(RuntimeError):
     """The server or the client process failed; the message ends with what it said."""
 
 
-def _end(process: subprocess.Popen, timeout: float = 10) -> str:
+def _end(process: subprocess.Popen[str], timeout: float = 10) -> str:
     """Close its stdin, wait for it (kill it if it hangs) and return its stderr."""
     try:
         _, err = process.communicate(timeout=timeout)
@@ -176,17 +166,21 @@ def _end(process: subprocess.Popen, timeout: float = 10) -> str:
     return err
 
 
+StartClient = Callable[[ClientPlan], subprocess.Popen[str]]
+"""Starts the client process with a plan: what :func:`_processes` yields."""
+
+
 @contextmanager
-def _processes() -> Iterator[tuple[dict[str, int], Any]]:
+def _processes() -> Iterator[tuple[dict[str, int], StartClient]]:
     """Start the server process; yield its ports and a way to start clients; end them all."""
     server = _python("helpers.bench.server")
-    clients: list[subprocess.Popen] = []
+    clients: list[subprocess.Popen[str]] = []
     try:
         line = server.stdout.readline() if server.stdout else ""
         if not line:
             raise BenchError(f"the benchmark server did not start: {_end(server)[-2000:]}")
 
-        def start_client(plan: dict[str, Any]) -> subprocess.Popen:
+        def start_client(plan: ClientPlan) -> subprocess.Popen[str]:
             clients.append(_python("helpers.bench.client", json.dumps(plan)))
             return clients[-1]
 
@@ -202,7 +196,10 @@ def _processes() -> Iterator[tuple[dict[str, int], Any]]:
 
 
 def _quiet(tap: taps.Tap, wait: float = 0.1, timeout: float = 3.0) -> list[taps.Chunk]:
-    """The tap's chunks, once nothing has passed for ``wait`` seconds."""
+    """The tap's chunks, once nothing has passed for ``wait`` seconds.
+
+    Not :func:`helpers.check.wait_until`: that waits for a condition to hold, this for a
+    count to stop changing over a whole ``wait``."""
     deadline = time.monotonic() + timeout
     seen = -1
     while time.monotonic() < deadline and seen != len(tap.chunks):
@@ -211,12 +208,17 @@ def _quiet(tap: taps.Tap, wait: float = 0.1, timeout: float = 3.0) -> list[taps.
     return tap.chunks
 
 
+Streams = dict[str, bytes]
+"""Everything that passed a tap, one byte string per direction (``TO_SERVER``, ``TO_CLIENT``)."""
+
+
 def _read_client(
-    client: subprocess.Popen, tapped: dict[str, taps.Tap], bar: Any
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Follow the client's reports: advance the bar, read the taps at its pauses."""
+    client: subprocess.Popen[str], tapped: dict[str, taps.Tap], bar: Any
+) -> tuple[Raw, dict[str, dict[str, Streams]]]:
+    """Follow the client's reports: advance the bar, read the taps at its pauses. Return the
+    client's samples and, for each case, what its tap saw at each pause (by phase)."""
     assert client.stdout and client.stdin
-    on_wire: dict[str, Any] = {}
+    on_wire: dict[str, dict[str, Streams]] = {}
     for line in client.stdout:
         report = json.loads(line)
         if "step" in report:
@@ -229,12 +231,13 @@ def _read_client(
             client.stdin.write("go\n")
             client.stdin.flush()
         elif "result" in report:
-            return report["result"], on_wire
+            raw: Raw = report["result"]
+            return raw, on_wire
     problem = client.stderr.read() if client.stderr else ""
     raise BenchError(f"the benchmark client failed: {problem[-3000:]}")
 
 
-def _streams(chunks: list[taps.Chunk]) -> dict[str, bytes]:
+def _streams(chunks: list[taps.Chunk]) -> Streams:
     """Everything that passed, as one byte string per direction."""
     return {
         way: b"".join(c.data for c in chunks if c.direction == way)
@@ -243,6 +246,8 @@ def _streams(chunks: list[taps.Chunk]) -> dict[str, bytes]:
 
 
 def _percentile(samples: list[float], fraction: float) -> float:
+    """The sample below which ``fraction`` of them lie: always a time that was measured.
+    (``statistics.quantiles`` would interpolate between two samples instead.)"""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
@@ -252,64 +257,87 @@ def _spread(values: list[float]) -> tuple[float, list[float]]:
     return statistics.median(values), [min(values), max(values)]
 
 
-def _figure(name: str, values: list[float], floors: list[float] | None = None,
-            ratio: str = "ratio") -> dict[str, Any]:  # fmt: skip
-    """``name`` and ``name_range`` from each round's value; with ``floors`` (the floor's value
-    in each round), ``ratio`` and ``ratio_range`` too, each round's value over its own floor."""
-    figure: dict[str, Any] = {}
-    figure[name], figure[f"{name}_range"] = _spread(values)
-    if floors is not None:
-        ratios = [value / floor for value, floor in zip(values, floors, strict=True)]
-        figure[ratio], figure[f"{ratio}_range"] = _spread(ratios)
-    return figure
+def _against(
+    values: list[float], floors: list[float]
+) -> tuple[float, list[float], float, list[float]]:
+    """The :func:`_spread` of the rounds' values, then that of their ratios: each round's value
+    over the floor's value in the same round."""
+    ratios = [value / floor for value, floor in zip(values, floors, strict=True)]
+    return (*_spread(values), *_spread(ratios))
 
 
-def _medians(rounds: list[list[float]], scale: float) -> list[float]:
+def _medians(rounds: Rounds, scale: float) -> list[float]:
+    """Each round's median sample, times ``scale`` (1e6: in µs, 1e3: in ms)."""
     return [statistics.median(samples) * scale for samples in rounds]
 
 
-def _figures(raw: dict[str, Any], on_wire: dict[str, Any]) -> dict[str, Any]:
+def _p99s_us(rounds: Rounds) -> list[float]:
+    """Each round's 99th percentile, in µs."""
+    return [_percentile(samples, 0.99) * 1e6 for samples in rounds]
+
+
+def _worst_ms(rounds: Rounds) -> float:
+    """The longest sample of all the rounds, in ms."""
+    return max(max(samples) for samples in rounds) * 1e3
+
+
+def _round_trip(rounds: Rounds, floor: Rounds) -> RoundTrip:
+    median, median_range, ratio, ratio_range = _against(_medians(rounds, 1e6), _medians(floor, 1e6))
+    p99, p99_range, p99_ratio, p99_ratio_range = _against(_p99s_us(rounds), _p99s_us(floor))
+    return {
+        "median_us": median,
+        "median_us_range": median_range,
+        "ratio": ratio,
+        "ratio_range": ratio_range,
+        "p99_us": p99,
+        "p99_us_range": p99_range,
+        "p99_ratio": p99_ratio,
+        "p99_ratio_range": p99_ratio_range,
+    }
+
+
+def _push(rates: list[float], floor: list[float]) -> Push:
+    per_s, per_s_range, ratio, ratio_range = _against(rates, floor)
+    return {"per_s": per_s, "per_s_range": per_s_range, "ratio": ratio, "ratio_range": ratio_range}
+
+
+def _delay(rounds: Rounds) -> Delay:
+    median, median_range = _spread(_medians(rounds, 1e3))
+    return {"median_ms": median, "median_ms_range": median_range, "worst_ms": _worst_ms(rounds)}
+
+
+def _fanout(rounds: Rounds, floor: Rounds) -> FanOut:
+    median, median_range, ratio, ratio_range = _against(_medians(rounds, 1e3), _medians(floor, 1e3))
+    return {
+        "median_ms": median,
+        "median_ms_range": median_range,
+        "ratio": ratio,
+        "ratio_range": ratio_range,
+        "worst_ms": _worst_ms(rounds),
+    }
+
+
+def _figures(raw: Raw, on_wire: dict[str, dict[str, Streams]]) -> Figures:
     """Turn the client's samples (one list per round) and the taps' bytes into figures, each
     with its min-max over the rounds, and ratios to the floor of the same round."""
-    floor = raw["rtt"]["tcp"]
-    rtt = {}
-    for case, rounds in raw["rtt"].items():
-        rtt[case] = {
-            **_figure("median_us", _medians(rounds, 1e6), _medians(floor, 1e6)),
-            **_figure("p99_us", [_percentile(r, 0.99) * 1e6 for r in rounds],
-                      [_percentile(r, 0.99) * 1e6 for r in floor], ratio="p99_ratio"),
-        }  # fmt: skip
-    push = {
-        case: _figure("per_s", rates, raw["push"]["tcp"]) for case, rates in raw["push"].items()
+    counted = {case: expected_bytes(case, on_wire[case]) for case in CASES}
+    floor_bytes = counted["tcp"]["up"] + counted["tcp"]["down"]
+    wire_bytes: dict[str, ByteCount] = {
+        case: {**each, "ratio": (each["up"] + each["down"]) / floor_bytes}
+        for case, each in counted.items()
     }
-    delay = {
-        case: {
-            **_figure("median_ms", _medians(rounds, 1e3)),
-            "worst_ms": max(max(r) for r in rounds) * 1e3,
-        }
-        for case, rounds in raw["delay"].items()
-    }
-    fanout: dict[str, dict[str, Any]] = {}
-    for case, sizes in raw["fanout"].items():
-        fanout[case] = {
-            size: {
-                **_figure(
-                    "median_ms", _medians(rounds, 1e3), _medians(raw["fanout"]["tcp"][size], 1e3)
-                ),
-                "worst_ms": max(max(r) for r in rounds) * 1e3,
-            }
-            for size, rounds in sizes.items()
-        }
-    wire_bytes = {case: expected_bytes(case, on_wire[case]) for case in CASES}
-    floor_bytes = wire_bytes["tcp"]["up"] + wire_bytes["tcp"]["down"]
-    for figure in wire_bytes.values():
-        figure["ratio"] = (figure["up"] + figure["down"]) / floor_bytes
+    fanout_floor = raw["fanout"]["tcp"]
     return {
-        "rtt": rtt,
-        "push": push,
-        "delay": delay,
+        "rtt": {
+            case: _round_trip(rounds, raw["rtt"]["tcp"]) for case, rounds in raw["rtt"].items()
+        },
+        "push": {case: _push(rates, raw["push"]["tcp"]) for case, rates in raw["push"].items()},
+        "delay": {case: _delay(rounds) for case, rounds in raw["delay"].items()},
         "bytes": wire_bytes,
-        "fanout": fanout,
+        "fanout": {
+            case: {size: _fanout(rounds, fanout_floor[size]) for size, rounds in sizes.items()}
+            for case, sizes in raw["fanout"].items()
+        },
         "polling_limit": raw["polling_limit"],
         "samples": {"rtt": raw["rtt"], "fanout": raw["fanout"], "delay": raw["delay"]},
     }

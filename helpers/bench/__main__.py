@@ -19,8 +19,8 @@ def main() -> None:
     options = parser.parse_args()
     results = run(quick=options.quick or None)
     if options.json:
-        results.pop("samples")
-        print(json.dumps(results, indent=2, ensure_ascii=False))
+        figures = {key: value for key, value in results.items() if key != "samples"}
+        print(json.dumps(figures, indent=2, ensure_ascii=False))
     else:
         print(table(results))
         print()

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
+from typing import TypedDict
 
 from .. import wire
 from ..tap import TO_CLIENT, TO_SERVER
+from .figures import Counted, Layers
 
 MESSAGE = "hello"
 
@@ -42,27 +43,24 @@ def deflated(text: str) -> bytes:
 
 def socketio_packets(ack_id: int = 1) -> tuple[str, str]:
     """The Engine.IO packets of ``call("echo", "hello")``: the event and its ack."""
-    compact = {"separators": (",", ":")}
+    compact = (",", ":")  # no spaces after , and :, as in the packets on the wire
     return (
-        f"42{ack_id}" + json.dumps(["echo", MESSAGE], **compact),
-        f"43{ack_id}" + json.dumps([MESSAGE], **compact),
+        f"42{ack_id}" + json.dumps(["echo", MESSAGE], separators=compact),
+        f"43{ack_id}" + json.dumps([MESSAGE], separators=compact),
     )
 
 
-def _http_messages(data: bytes) -> list[tuple[bytes, bytes]]:
-    """Split an HTTP/1.1 byte stream into (head, body) pairs, bodies by Content-Length."""
-    messages = []
+def _http_messages(data: bytes) -> list[tuple[int, bytes]]:
+    """Split an HTTP/1.1 byte stream into (head size, body) pairs, bodies by Content-Length."""
+    messages: list[tuple[int, bytes]] = []
     while data:
-        head, found, rest = data.partition(b"\r\n\r\n")
-        if not found:  # not HTTP: a message with no body, so the total cannot add up
-            return [*messages, (data, b"")]
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        messages.append((head, rest[:length]))
-        data = rest[length:]
+        try:
+            head = wire.parse_http_head(data)
+        except wire.IncompleteHead:  # not HTTP: counted 4 bytes long, so the total cannot add up
+            return [*messages, (len(data) + 4, b"")]
+        end = head.size + int(head.header("content-length") or 0)
+        messages.append((head.size, data[head.size : end]))
+        data = data[end:]
     return messages
 
 
@@ -78,6 +76,13 @@ def _frames(data: bytes) -> list[wire.Frame]:
     return frames
 
 
+class _Found(TypedDict):
+    """Bytes by layer each way, and whether they add up to what the tap counted."""
+
+    layers: Layers
+    matches: bool
+
+
 def _layers(message: int, packet: int, frame: int, http: int) -> dict[str, int]:
     """Bytes by layer: the message, Socket.IO + Engine.IO, the WebSocket frame, HTTP."""
     return {
@@ -90,10 +95,11 @@ def _layers(message: int, packet: int, frame: int, http: int) -> dict[str, int]:
 
 def _websocket(
     echo: dict[str, bytes], up: str | bytes, down: str | bytes, *, packets: bool = False
-) -> dict[str, Any]:
+) -> _Found:
     """A frame each way whose payloads are ``up`` and ``down`` (Socket.IO ``packets``, or
     the message itself, compressed or not)."""
-    layers, matches = {}, True
+    layers: Layers = {}
+    matches = True
     for way, payload, masked in ((TO_SERVER, up, True), (TO_CLIENT, down, False)):
         payload = payload.encode() if isinstance(payload, str) else payload
         frames = _frames(echo[way])
@@ -105,14 +111,15 @@ def _websocket(
     return {"layers": layers, "matches": matches}
 
 
-def _http(echo: dict[str, bytes], up: list[str], down: list[str]) -> dict[str, Any]:
+def _http(echo: dict[str, bytes], up: list[str], down: list[str]) -> _Found:
     """HTTP messages each way whose non-empty bodies are ``up`` and ``down``."""
-    layers, matches = {}, True
+    layers: Layers = {}
+    matches = True
     for way, bodies in ((TO_SERVER, up), (TO_CLIENT, down)):
         messages = _http_messages(echo[way])
         found = sorted(body.decode() for _, body in messages if body)
         matches &= found == sorted(bodies)
-        heads = sum(len(head) + 4 for head, _ in messages)
+        heads = sum(size for size, _ in messages)
         body_bytes = sum(len(b.encode()) for b in bodies)
         matches &= heads + body_bytes == len(echo[way])
         packets = [b for b in bodies if b.startswith("4")]
@@ -121,7 +128,7 @@ def _http(echo: dict[str, bytes], up: list[str], down: list[str]) -> dict[str, A
     return {"layers": layers, "matches": matches}
 
 
-def expected_bytes(case: str, phases: dict[str, dict[str, bytes]]) -> dict[str, Any]:
+def expected_bytes(case: str, phases: dict[str, dict[str, bytes]]) -> Counted:
     """Bytes of ``case``'s opening and echo as the tap saw them, with the arithmetic check.
 
     ``phases`` holds each direction's bytes for ``"opened"`` (the opening handshake) and
@@ -130,8 +137,10 @@ def expected_bytes(case: str, phases: dict[str, dict[str, bytes]]) -> dict[str, 
     echo = phases["echoed"]
     event, ack = socketio_packets()
     if case == "tcp":
-        found = {"layers": {way: _layers(5, 5, 5, 0) for way in (TO_SERVER, TO_CLIENT)},
-                 "matches": echo[TO_SERVER] == echo[TO_CLIENT] == MESSAGE.encode()}  # fmt: skip
+        found: _Found = {
+            "layers": {way: _layers(5, 5, 5, 0) for way in (TO_SERVER, TO_CLIENT)},
+            "matches": echo[TO_SERVER] == echo[TO_CLIENT] == MESSAGE.encode(),
+        }
     elif case == "websockets":
         found = _websocket(echo, MESSAGE, MESSAGE)
     elif case == "websockets-deflate":

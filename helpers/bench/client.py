@@ -16,16 +16,16 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 import aiohttp
 import engineio
 import socketio
 from websockets.asyncio.client import ClientConnection, connect
 
-from . import SERVER_PORT
+from .arithmetic import MESSAGE
+from .figures import SERVER_PORT, ClientPlan, PollingLimit, Raw
 
-MESSAGE = "hello"
 HOST = "127.0.0.1"
 DEFAULT_MAX_DECODE_PACKETS = engineio.payload.Payload.max_decode_packets
 TIMEOUT = 60  # seconds any one wait may take before the run fails (instead of hanging)
@@ -248,7 +248,7 @@ class _Warnings(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-async def polling_limit(port: int, burst: int) -> dict[str, Any]:
+async def polling_limit(port: int, burst: int) -> PollingLimit:
     """A burst of ``burst`` messages over long-polling with engineio's default limit of
     ``Payload.max_decode_packets`` packets a response: what the client got, what it logged."""
     warnings = _Warnings()
@@ -358,24 +358,30 @@ async def wire_bytes(case: str, port: int) -> None:
     await client.close()
 
 
-async def measure(plan: dict[str, Any], repeat: int) -> dict[str, Any]:
+class Round(TypedDict):
+    """One round of every timed figure: samples in seconds, push rates in messages/s."""
+
+    rtt: dict[str, list[float]]
+    push: dict[str, float]
+    delay: dict[str, list[float]]
+    fanout: dict[str, dict[str, list[float]]]  # by case, then by size (a str, as in JSON)
+
+
+async def measure(plan: ClientPlan, repeat: int) -> Round:
     """One round of every timed figure, each case after the other."""
-    ports, result = plan["ports"], {}
-    result["rtt"] = {}
+    ports = plan["ports"]
+    result: Round = {"rtt": {}, "push": {}, "delay": {}, "fanout": {}}
     for case in CLIENTS:
         port = ports[SERVER_PORT[case]]
         result["rtt"][case] = await round_trips(case, port, plan["count"], plan["warmup"])
         say(step=f"round {repeat}, round trips: {case}")
-    result["push"] = {}
     for case in CLIENTS:
         result["push"][case] = await push(case, ports, plan["push"])
         say(step=f"round {repeat}, push: {case}")
-    result["delay"] = {}
     for case, measure_delay in DELAY.items():
         port = ports[DELAY_PORT[case]]
         result["delay"][case] = await measure_delay(port, plan["notify"], plan["interval"])
         say(step=f"round {repeat}, server-initiated delay: {case}")
-    result["fanout"] = {}
     for case in FANOUT:
         result["fanout"][case] = {}
         for size in plan["sizes"]:
@@ -385,7 +391,7 @@ async def measure(plan: dict[str, Any], repeat: int) -> dict[str, Any]:
     return result
 
 
-async def main(plan: dict[str, Any]) -> dict[str, Any]:
+async def main(plan: ClientPlan) -> Raw:
     """The bytes once (they do not vary), then ``plan["repeats"]`` rounds of the timings.
 
     Each figure comes back as a list with one entry per round, so the harness can tell how
@@ -394,20 +400,21 @@ async def main(plan: dict[str, Any]) -> dict[str, Any]:
     for case, port in plan["taps"].items():
         await wire_bytes(case, port)
         say(step=f"bytes: {case}")
-    result: dict[str, Any] = {}
-    result["polling_limit"] = await polling_limit(plan["ports"]["http"], plan["burst"])
+    limit = await polling_limit(plan["ports"]["http"], plan["burst"])
     say(step="long-polling burst with the default limit")
     engineio.payload.Payload.max_decode_packets = plan["push"] + 16
     rounds = [await measure(plan, repeat) for repeat in range(plan["repeats"])]
-    for figure in ("rtt", "push", "delay"):
-        result[figure] = {
-            case: [each[figure][case] for each in rounds] for case in rounds[0][figure]
-        }
-    result["fanout"] = {
-        case: {size: [each["fanout"][case][size] for each in rounds] for size in sizes}
-        for case, sizes in rounds[0]["fanout"].items()
+    first = rounds[0]
+    return {
+        "polling_limit": limit,
+        "rtt": {case: [each["rtt"][case] for each in rounds] for case in first["rtt"]},
+        "push": {case: [each["push"][case] for each in rounds] for case in first["push"]},
+        "delay": {case: [each["delay"][case] for each in rounds] for case in first["delay"]},
+        "fanout": {
+            case: {size: [each["fanout"][case][size] for each in rounds] for size in sizes}
+            for case, sizes in first["fanout"].items()
+        },
     }
-    return result
 
 
 if __name__ == "__main__":

@@ -33,13 +33,15 @@ import random
 import sys
 import time
 from collections.abc import AsyncIterator
+from typing import cast
 
 import socketio
 from aiohttp import web
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
-MESSAGE = "hello"
+from .arithmetic import MESSAGE
+
 GAP = (0.005, 0.045)
 """The server waits a random time in this range (seconds) before each message it starts."""
 
@@ -70,29 +72,30 @@ async def tcp_push(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     writer.close()
 
 
-def tcp_fanout() -> asyncio.Protocol:
+def tcp_fanout() -> type[asyncio.Protocol]:
     """A raw TCP broadcast: any byte from any client is sent on to all of them."""
     clients: set[asyncio.Transport] = set()
 
     class Fanout(asyncio.Protocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            self.transport = transport
-            clients.add(transport)  # type: ignore[arg-type]
-            transport.write(b"+")  # type: ignore[attr-defined]  # "you will get broadcasts"
+            # A TCP server's transport reads and writes: a full Transport, not just the base.
+            self.transport = cast(asyncio.Transport, transport)
+            clients.add(self.transport)
+            self.transport.write(b"+")  # "you will get broadcasts"
 
         def data_received(self, data: bytes) -> None:
             for client in clients:
                 client.write(b"!")
 
         def connection_lost(self, exc: Exception | None) -> None:
-            clients.discard(self.transport)  # type: ignore[arg-type]
+            clients.discard(self.transport)
 
     return Fanout
 
 
 async def ws_handler(websocket: ServerConnection, connected: set[ServerConnection]) -> None:
     """Echo, or push ``n`` messages on ``push n``; at ``/fanout``, broadcast on ``go``."""
-    if websocket.request.path == "/fanout":
+    if websocket.request and websocket.request.path == "/fanout":
         connected.add(websocket)
         await websocket.send("ready")  # the client waits for this: it will get broadcasts
     try:

@@ -15,8 +15,10 @@ from typing import Any, NoReturn
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from ..check import TIMEOUT, NotYet, exercise
+from .._util import describe
+from ..check import NotYet, exercise
 from ..lab import Service
+from . import check
 
 SERVICE_HINT = "helpers.show_events('chat') shows what your server did."
 
@@ -52,12 +54,10 @@ class _Client:
         self.name = name
         try:
             self.websocket: ClientConnection = stack.enter_context(
-                connect(f"{service.url}/{name}", open_timeout=TIMEOUT, close_timeout=1)
+                connect(f"{service.url}/{name}", open_timeout=check.TIMEOUT, close_timeout=1)
             )
         except Exception as error:
-            raise NotYet(
-                f"could not connect to {service.url} ({type(error).__name__}: {error})."
-            ) from None
+            raise NotYet(f"could not connect to {service.url} ({describe(error)}).") from None
 
     def send(self, **message: str) -> None:
         # A closed connection is reported by the next until(), with what it was waiting for.
@@ -69,11 +69,11 @@ class _Client:
         seen: list[Message] = []
         while True:
             try:
-                text = self.websocket.recv(timeout=TIMEOUT)
+                text = self.websocket.recv(timeout=check.TIMEOUT)
             except TimeoutError:
                 got = f"; it got {_listed(seen)}" if seen else ""
                 raise _Silence(
-                    f"{self.name} waited {TIMEOUT} s for {waiting_for}{got}. {SERVICE_HINT}"
+                    f"{self.name} waited {check.TIMEOUT:g} s for {waiting_for}{got}. {SERVICE_HINT}"
                 ) from None
             except ConnectionClosed as closed:
                 raise NotYet(
@@ -124,13 +124,13 @@ def _unknown_type(messages: list[Message], kind: str) -> None:
         raise NotYet(f"the server answered a {kind!r} message with {json.dumps(error)}.")
 
 
-def _clients(service: Service, names: list[str], check: Callable[..., str]) -> str:
-    """Open a client per name, run ``check`` with them, and close them whatever happens."""
+def _clients(service: Service, names: list[str], checker: Callable[..., str]) -> str:
+    """Open a client per name, run ``checker`` with them, and close them whatever happens."""
     with contextlib.ExitStack() as stack:
         clients = [_Client(stack, service, name) for name in names]
         problem: NotYet | None = None
         try:
-            return check(*clients)
+            return checker(*clients)
         except NotYet as reason:  # leave the block normally: the clients close with 1000
             problem = reason
     raise problem

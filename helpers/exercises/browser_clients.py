@@ -10,13 +10,16 @@ from urllib.parse import urlsplit
 import websockets.exceptions
 import websockets.sync.client
 from websockets.frames import CloseCode
+from websockets.typing import Origin
 
-from ..check import QUIET, TIMEOUT, NotYet, exercise, function_answer, running_service, visiting
+from .._util import describe
+from ..check import NotYet, exercise, function_answer, running_service, visiting
 from ..eventlog import events
 from ..lab import Service, stop
 from ..servers import start_ws_server
+from . import check
 
-PAGE = "http://127.0.0.1:8888"  # the origin of the notebook page in exercises 14.2 and 14.3
+PAGE = Origin("http://127.0.0.1:8888")  # the origin of the notebook page in exercises 14.2 and 14.3
 
 # --- 14.1 ----------------------------------------------------------------------------------
 
@@ -87,7 +90,7 @@ def page_address(answer: object) -> str:
         try:
             got = function(*arguments)
         except Exception as error:
-            raise NotYet(f"{call} raised {type(error).__name__}: {error}") from None
+            raise NotYet(f"{call} raised {describe(error)}") from None
         if not isinstance(got, str):
             raise NotYet(f"{call} returned {got!r}: return the address as a str.")
         if got != expected:
@@ -99,10 +102,10 @@ def page_address(answer: object) -> str:
 # --- 14.2 ----------------------------------------------------------------------------------
 
 # Who knocks, with the Origin header it sends (None: no header), and why the server decides so.
-KNOCKS = {
+KNOCKS: dict[str, tuple[str, Origin | None]] = {
     "A": ("the notebook page at http://127.0.0.1:8888", PAGE),
-    "B": ("the same notebook opened as http://localhost:8888", "http://localhost:8888"),
-    "C": ("a page of https://evil.example", "https://evil.example"),
+    "B": ("the same notebook opened as http://localhost:8888", Origin("http://localhost:8888")),
+    "C": ("a page of https://evil.example", Origin("https://evil.example")),
     "D": ("a Python script that sends no Origin", None),
     "E": ("a Python script that sends Origin: http://127.0.0.1:8888", PAGE),
 }
@@ -119,17 +122,17 @@ WHY = {
 }
 
 
-def _knock(url: str, origin: str | None) -> str:
+def _knock(url: str, origin: Origin | None) -> str:
     """'accepted' if a client with this Origin header gets in, else how it was refused."""
     try:
         with websockets.sync.client.connect(
-            url, origin=origin, open_timeout=TIMEOUT, close_timeout=TIMEOUT
+            url, origin=origin, open_timeout=check.TIMEOUT, close_timeout=check.TIMEOUT
         ):
             pass
     except websockets.exceptions.InvalidStatus as refused:
         return f"refused with HTTP {refused.response.status_code}"
     except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as error:
-        return f"failed ({type(error).__name__}: {error})"
+        return f"failed ({describe(error)})"
     return "accepted"
 
 
@@ -191,13 +194,13 @@ def who_gets_in(answer: object) -> str:
 class _Client:
     """A checker's websockets client: who it is, and a disconnect() for visiting()."""
 
-    def __init__(self, url: str, who: str, origin: str | None) -> None:
+    def __init__(self, url: str, who: str, origin: Origin | None) -> None:
         self.who = who
         self._open = contextlib.ExitStack()
         try:
             self.connection = self._open.enter_context(
                 websockets.sync.client.connect(
-                    url, origin=origin, open_timeout=TIMEOUT, close_timeout=1
+                    url, origin=origin, open_timeout=check.TIMEOUT, close_timeout=1
                 )
             )
         except websockets.exceptions.InvalidStatus as refused:
@@ -206,7 +209,7 @@ class _Client:
                 "scripts in, whatever their Origin."
             ) from None
         except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as error:
-            raise NotYet(f"{who} could not connect ({type(error).__name__}: {error}).") from None
+            raise NotYet(f"{who} could not connect ({describe(error)}).") from None
 
     def send(self, text: str) -> None:
         with contextlib.suppress(websockets.exceptions.ConnectionClosed):  # said below
@@ -252,12 +255,12 @@ def _expect_open(clients: list[_Client], when: str) -> None:
 
 def _expect_heard(client: _Client, text: str, sender: _Client, others: list[_Client]) -> None:
     """``client`` (a page) hears ``text`` from ``sender`` (a script); if not, say where it went."""
-    heard = client.receive(TIMEOUT)
+    heard = client.receive(check.TIMEOUT)
     if heard == text:
         return
     _expect_open([client, sender, *others], f"after {sender.who} sent a message")
     got = "nothing" if heard is None else repr(heard)
-    said = f"{sender.who} sent {text!r} and {client.who} got {got} within {TIMEOUT} s"
+    said = f"{sender.who} sent {text!r} and {client.who} got {got} within {check.TIMEOUT:g} s"
     if sender.receive(0.1) == text:
         raise NotYet(f"{said}, while it came back to {sender.who}: send it to the pages instead.")
     for script in others:
@@ -278,7 +281,7 @@ def _expect_heard(client: _Client, text: str, sender: _Client, others: list[_Cli
 
 
 def _expect_silence(client: _Client, text: str, script: str) -> None:
-    heard = client.receive(QUIET)
+    heard = client.receive(check.QUIET)
     if heard is not None:
         raise NotYet(
             f"{script} sent {text!r} and {client.who} got {heard!r}: a script's messages go to "

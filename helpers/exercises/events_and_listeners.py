@@ -4,18 +4,25 @@ with Socket.IO (an acknowledgement) and with plain websockets (JSON and a dispat
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import socketio
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
-from ..check import TIMEOUT, NotYet, Visitor, exercise, running_service, visiting
+from .._util import describe
+from ..check import NotYet, Visitor, exercise, running_service, visiting
 from ..lab import Service
+from . import check
 
 # (numbers sent, sum expected) for exercises 01.2 and 01.3
-SUMS = [([2, 3], 5), ([1, 2, 3, 4], 10), ([], 0), ([0.5, 0.25], 0.75)]
+SUMS: list[tuple[list[float], float]] = [
+    ([2, 3], 5),
+    ([1, 2, 3, 4], 10),
+    ([], 0),
+    ([0.5, 0.25], 0.75),
+]
 
 # What the lesson's own emitter says when off() is given a listener that was added with once().
 _LESSON_BUG = (
@@ -29,7 +36,7 @@ def _attempt(what: str, action: Callable[[], Any], why: str = "") -> Any:
     try:
         return action()
     except Exception as error:
-        raise NotYet(f"{what} raised {type(error).__name__}: {error}. {why}".rstrip()) from None
+        raise NotYet(f"{what} raised {describe(error)}. {why}".rstrip()) from None
 
 
 def _emitter_class(answer: object) -> type:
@@ -222,14 +229,16 @@ def _closed(sent: str, closed: ConnectionClosed) -> NotYet:
     return NotYet(f"sent {sent} and the server closed the connection {why}.")
 
 
-def _ask(websocket: ClientConnection, message: dict[str, object], silence: str) -> object:
+def _ask(websocket: ClientConnection, message: Mapping[str, object], silence: str) -> object:
     """Send ``message`` as JSON and return the decoded reply, or raise NotYet."""
     sent = json.dumps(message)
     try:
         websocket.send(sent)
-        reply = websocket.recv(timeout=TIMEOUT)
+        reply = websocket.recv(timeout=check.TIMEOUT)
     except TimeoutError:
-        raise NotYet(f"sent {sent} and got no reply within {TIMEOUT} s: {silence}") from None
+        raise NotYet(
+            f"sent {sent} and got no reply within {check.TIMEOUT:g} s: {silence}"
+        ) from None
     except ConnectionClosed as closed:
         raise _closed(sent, closed) from None
     if reply == sent:
@@ -294,15 +303,13 @@ def websockets_adder(answer: object) -> str:
     problem: NotYet | None = None
     with visiting(server):
         try:
-            with connect(server.url, open_timeout=TIMEOUT, close_timeout=1) as websocket:
+            with connect(server.url, open_timeout=check.TIMEOUT, close_timeout=1) as websocket:
                 try:
                     _add_and_fail(websocket)
                 except NotYet as reason:  # leave the block normally: the client closes with 1000
                     problem = reason
         except (OSError, InvalidHandshake) as error:
-            raise NotYet(
-                f"could not talk to {server.url} ({type(error).__name__}: {error})."
-            ) from None
+            raise NotYet(f"could not talk to {server.url} ({describe(error)}).") from None
         if problem is not None:
             raise problem
     return "Your handler adds, and answers an unknown type with an error instead of crashing."

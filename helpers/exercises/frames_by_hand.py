@@ -11,9 +11,11 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 
 from .. import raw, wire
-from ..check import QUIET, TIMEOUT, NotYet, exercise, function_answer
+from .._util import describe
+from ..check import NotYet, exercise, function_answer
 from ..eventlog import events
 from ..servers import start_ws_server
+from . import check
 
 CHECK_SERVER = "check-04"
 
@@ -23,7 +25,7 @@ def _echo_connection() -> Iterator[raw.RawWebSocket]:
     """A raw connection to an echo server that lives as long as the ``with`` block."""
     server = start_ws_server(name=CHECK_SERVER)
     try:
-        with raw.open_websocket(server.url, timeout=TIMEOUT) as connection:
+        with raw.open_websocket(server.url, timeout=check.TIMEOUT) as connection:
             yield connection
     finally:
         server.stop()
@@ -182,7 +184,7 @@ def _read(function: Callable[[bytes], object], data: bytes) -> Sequence[object]:
     try:
         got = function(data)
     except Exception as error:
-        raise NotYet(f"read_header raised {type(error).__name__}: {error}, for {shown}.") from None
+        raise NotYet(f"read_header raised {describe(error)}, for {shown}.") from None
     if got is None:
         raise NotYet("read_header() returned None: write its body in place of the ...")
     if not isinstance(got, tuple | list) or len(got) != 4:
@@ -217,8 +219,9 @@ def read_header(function: object) -> str:
 # --- 04.3 ----------------------------------------------------------------------------------
 
 
-def _decoded(fragments: object) -> list[wire.Frame]:
-    """The frames in ``fragments``, a list of bytes, or NotYet saying what is wrong with it."""
+def _decoded(fragments: object) -> list[tuple[bytes, wire.Frame]]:
+    """Each of ``fragments``, a list of bytes, with the frame it holds; or NotYet saying what
+    is wrong with it."""
     if isinstance(fragments, wire.Frame):
         raise NotYet(
             "this is one decoded frame, such as recv_frame() returns; put the bytes of the "
@@ -226,7 +229,7 @@ def _decoded(fragments: object) -> list[wire.Frame]:
         )
     if not isinstance(fragments, list | tuple) or not fragments:
         raise NotYet(f"put the frames in a list, [first, second, third], not {fragments!r:.80}.")
-    frames = []
+    frames: list[tuple[bytes, wire.Frame]] = []
     for number, data in enumerate(fragments, start=1):
         if not isinstance(data, bytes | bytearray):
             raise NotYet(
@@ -234,12 +237,12 @@ def _decoded(fragments: object) -> list[wire.Frame]:
                 "the bytes of a whole frame, built with wire.encode_frame."
             )
         try:
-            frame, rest = wire.decode_frame(data)
+            frame, rest = wire.decode_frame(bytes(data))
         except wire.WireError as error:
             raise NotYet(f"frame {number} is not a valid frame: {error}.") from None
         if rest:
             raise NotYet(f"frame {number} holds more than one frame: one frame per item.")
-        frames.append(frame)
+        frames.append((bytes(data), frame))
     return frames
 
 
@@ -247,13 +250,13 @@ def _replies(connection: raw.RawWebSocket, fragments: Sequence[bytes]) -> list[w
     """Send ``fragments`` and read what the echo server sends back, up to its close frame or
     until it has been quiet for a moment (it may be waiting for more)."""
     for data in fragments:
-        connection.send(bytes(data))
+        connection.send(data)
     replies: list[wire.Frame] = []
-    connection.socket.settimeout(QUIET * 2)
+    connection.socket.settimeout(check.QUIET * 2)
     with contextlib.suppress(TimeoutError, ConnectionError):
         while not replies or replies[-1].opcode != wire.CLOSE:
             replies.append(connection.recv_frame())
-            connection.socket.settimeout(QUIET / 2)  # a refusal comes right after an echo
+            connection.socket.settimeout(check.QUIET / 2)  # a refusal comes right after an echo
     return replies
 
 
@@ -286,16 +289,16 @@ def _refusal(close: wire.Frame, before: list[wire.Frame]) -> str:
     ],
 )
 def fragmented_echo(fragments: object) -> str:
-    frames = _decoded(fragments)
+    decoded = _decoded(fragments)
     with _echo_connection() as connection:
-        replies = _replies(connection, fragments)  # type: ignore[arg-type]
+        replies = _replies(connection, [data for data, _ in decoded])
     closes = [reply for reply in replies if reply.opcode == wire.CLOSE]
     if closes:
         raise NotYet(_refusal(closes[0], replies[:-1]))
     if not replies:
         raise NotYet(
-            f"the server sent nothing back within {QUIET * 2:g} s: it is still waiting for the "
-            "end of the message. Which fragment says it is the last?"
+            f"the server sent nothing back within {check.QUIET * 2:g} s: it is still waiting for "
+            "the end of the message. Which fragment says it is the last?"
         )
     echo = replies[0]
     if echo.opcode != wire.TEXT:
@@ -303,7 +306,7 @@ def fragmented_echo(fragments: object) -> str:
             f"the echo came back as {wire.describe(echo)}: the first fragment's opcode decides "
             "the message's type, and this one should be text."
         )
-    parts = [frame.payload.decode("utf-8", "replace") for frame in frames]
+    parts = [frame.payload.decode("utf-8", "replace") for _, frame in decoded]
     if echo.payload != b"WebSocket" or parts != ["Web", "Sock", "et"]:
         raise NotYet(
             f"you sent the fragments {parts} and the server joined them into "

@@ -10,15 +10,17 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from websockets.asyncio.server import ServerConnection
 
 from .. import wire
-from ..check import TIMEOUT, NotYet, exercise, function_answer
+from .._util import describe
+from ..check import NotYet, exercise, function_answer
 from ..eventlog import events, log
 from ..lab import stop
 from ..servers import start_ws_server
+from . import check
 
 #: The key of exercise 03.2 (the lesson itself uses RFC 6455's example key).
 KEY = "x3JJHMbDL1EzLkh9GBhXDw=="
@@ -37,11 +39,11 @@ def _fresh_key() -> str:
     return _b64(os.urandom(16))
 
 
-def _pushing(text: str) -> Callable[[ServerConnection], object]:
+def _pushing(text: str) -> Callable[[ServerConnection], Awaitable[None]]:
     """A handler that pushes ``text`` as soon as the connection opens, then waits."""
 
     async def push(websocket: ServerConnection) -> None:
-        log("open", path=websocket.request.path)
+        log("open", path=websocket.request.path if websocket.request else "")
         await websocket.send(text)
         await websocket.wait_closed()
 
@@ -74,10 +76,10 @@ def _real_server(name: str, text: str) -> Iterator[tuple[str, int, list[str]]]:
 
 def _read_answer(sock: socket.socket, enough: int) -> bytes:
     """What the server sends: the head of its answer, then up to ``enough`` bytes after a 101
-    (an error's body: all of it), or less if it goes quiet for TIMEOUT seconds."""
+    (an error's body: all of it), or less if it goes quiet for check.TIMEOUT seconds."""
     data = b""
     with contextlib.suppress(TimeoutError):
-        while b"\r\n\r\n" not in data or _wants_more(data, enough):
+        while _wants_more(data, enough):
             chunk = sock.recv(4096)
             if not chunk:
                 break
@@ -86,15 +88,27 @@ def _read_answer(sock: socket.socket, enough: int) -> bytes:
 
 
 def _wants_more(data: bytes, enough: int) -> bool:
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return not head.startswith(b"HTTP/1.1 101 ") or len(rest) < enough
+    head = _head(data)
+    return head is None or not _switched(head) or len(data) - head.size < enough
+
+
+def _head(data: bytes) -> wire.HttpHead | None:
+    """The HTTP head at the front of ``data``; None while the blank line that ends it is missing."""
+    try:
+        return wire.parse_http_head(data)
+    except wire.IncompleteHead:
+        return None
+
+
+def _switched(head: wire.HttpHead) -> bool:
+    return head.start_line.startswith("HTTP/1.1 101 ")
 
 
 def _exchange(request: bytes, name: str) -> tuple[bytes, list[str]]:
     """Send ``request`` to a fresh websockets server; return its answer and its log."""
     with (
         _real_server(name, WELCOME) as (host, port, said),
-        socket.create_connection((host, port), timeout=TIMEOUT) as sock,
+        socket.create_connection((host, port), timeout=check.TIMEOUT) as sock,
     ):
         sock.sendall(request)
         answer = _read_answer(sock, 2 + len(WELCOME))
@@ -128,7 +142,7 @@ def _accept_of(accept_for: Callable[[str], object], key: str) -> str:
     try:
         got = accept_for(key)
     except Exception as error:
-        raise NotYet(f"accept_for({key!r}) raised {type(error).__name__}: {error}.") from None
+        raise NotYet(f"accept_for({key!r}) raised {describe(error)}.") from None
     if isinstance(got, bytes):
         raise NotYet(
             f"accept_for({key!r}) returned bytes, {got!r}; a header value is text: decode it "
@@ -164,8 +178,8 @@ def _accept_on_the_wire(accept_for: Callable[[str], object]) -> tuple[str, str]:
     key = _fresh_key()
     host = "127.0.0.1"
     answer, _ = _exchange(_request(host, PATH, key), "check-03.1")
-    head = answer.partition(b"\r\n\r\n")[0].decode("latin-1")
-    accept = _header(head, "Sec-WebSocket-Accept")
+    head = _head(answer)
+    accept = (head.header("Sec-WebSocket-Accept") if head else None) or None
     got = _accept_of(accept_for, key)
     if got != accept:
         raise NotYet(
@@ -180,15 +194,6 @@ def _request(host: str, path: str, key: str) -> bytes:
     lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket"]
     lines += ["Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
-
-
-def _header(head: str, name: str) -> str | None:
-    """The value of header ``name`` in an HTTP ``head`` (names compare without case)."""
-    fields = (line.partition(":") for line in head.split("\r\n")[1:])
-    found = (
-        value for field, colon, value in fields if colon and field.strip().lower() == name.lower()
-    )
-    return next(found, "").strip() or None
 
 
 @exercise(
@@ -250,9 +255,8 @@ _REFUSALS = {
 }
 
 
-def _refused(head: bytes, body: bytes) -> NotYet:
-    """Explain a server's answer that is not 101."""
-    status = head.split(b"\r\n", 1)[0].decode("latin-1")
+def _refused(status: str, body: bytes) -> NotYet:
+    """Explain a server's answer that is not 101: its status line, then its body."""
     code = status.split(" ")[1] if status.count(" ") >= 2 else ""
     meaning = _REFUSALS.get(int(code) if code.isdigit() else 0, "")
     reason = body.decode("utf-8", errors="replace").strip().splitlines()
@@ -283,15 +287,16 @@ def handshake_request(request: object) -> str:
         raise NotYet(f"put the request in a bytes value (b'GET ...'), not {request!r}.")
     _check_shape(request)
     answer, said = _exchange(request, "check-03.2")
-    head, found, pushed = answer.partition(b"\r\n\r\n")
-    if not found:
+    head = _head(answer)
+    if head is None:
         logged = f" Its log says: {said[-1]}." if said else ""
         raise NotYet(
             "the server closed the connection without an answer: it could not read your bytes "
             f"as an HTTP request (is every header line 'Name: value'?).{logged}"
         )
-    if not head.startswith(b"HTTP/1.1 101 "):
-        raise _refused(head, pushed)
+    pushed = answer[head.size :]
+    if not _switched(head):
+        raise _refused(head.start_line, pushed)
     text = _pushed_text(pushed)
     return (
         "A real websockets server answered 101 Switching Protocols with the Sec-WebSocket-Accept "
@@ -312,9 +317,9 @@ def _raised(error: Exception, said: list[str]) -> NotYet:
     logged = f" The server's log says: {'; '.join(said)}." if said else ""
     if isinstance(error, TimeoutError):
         return NotYet(
-            f"first_push waited {TIMEOUT} s for the server and timed out: it answers only once "
-            "the request's head is complete, with an empty line at its end, and then pushes at "
-            f"once.{logged}"
+            f"first_push waited {check.TIMEOUT:g} s for the server and timed out: it answers only "
+            "once the request's head is complete, with an empty line at its end, and then pushes "
+            f"at once.{logged}"
         )
     return NotYet(
         f"first_push raised {type(error).__name__} ({error}) with a real websockets server, "
@@ -355,7 +360,7 @@ def _push_from_real_server(first_push: Callable[[socket.socket], object], greeti
     got: object = None
     problem: Exception | None = None
     with _real_server("check-03.3", greeting) as (host, port, said):
-        sock = socket.create_connection((host, port), timeout=TIMEOUT)
+        sock = socket.create_connection((host, port), timeout=check.TIMEOUT)
         try:
             got = first_push(sock)
         except Exception as error:
@@ -371,8 +376,8 @@ IMPOSTOR = "trust me, I am a WebSocket server"
 
 
 def _key_sent(request: bytes) -> str:
-    head = request.partition(b"\r\n\r\n")[0].decode("latin-1")
-    return _header(head, "Sec-WebSocket-Key") or "none"
+    head = _head(request)
+    return (head.header("Sec-WebSocket-Key") if head else None) or "none"
 
 
 def _expect_refusal(first_push: Callable[[socket.socket], object]) -> None:
@@ -383,7 +388,7 @@ def _expect_refusal(first_push: Callable[[socket.socket], object]) -> None:
         f"Sec-WebSocket-Accept: {wrong}\r\n\r\n"
     ).encode("ascii") + wire.encode_frame(IMPOSTOR)
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        sock = socket.create_connection(listener.getsockname(), timeout=TIMEOUT)
+        sock = socket.create_connection(listener.getsockname(), timeout=check.TIMEOUT)
         impostor, _ = listener.accept()
         with sock, impostor:
             impostor.sendall(answer)  # it answers at once, whatever the request says

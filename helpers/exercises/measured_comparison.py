@@ -21,12 +21,14 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from .. import wire
+from .._util import describe
 from ..bench.arithmetic import frame_size
-from ..check import TIMEOUT, NotYet, exercise, function_answer, wait_until
+from ..check import NotYet, exercise, function_answer, wait_until
 from ..eventlog import events
 from ..lab import stop
 from ..servers import start_sio_server, start_ws_server
 from ..tap import TO_CLIENT, TO_SERVER, Chunk, Tap, start_tap
+from . import check
 
 # --- 12.1 ----------------------------------------------------------------------------------
 
@@ -109,10 +111,10 @@ def _run_alone(coro: Coroutine[Any, Any, Any], limit: float) -> tuple[str, Any, 
     thread.join(limit)
     seconds = time.perf_counter() - began
     if thread.is_alive():
-        started.wait(TIMEOUT)
+        started.wait(check.TIMEOUT)
         if "loop" in box:
             box["loop"].call_soon_threadsafe(box["task"].cancel)
-        thread.join(TIMEOUT)
+        thread.join(check.TIMEOUT)
         return "timed out", None, seconds
     if "raised" in box:
         return "raised", box["raised"], seconds
@@ -268,7 +270,7 @@ def round_trip_timer(answer: object) -> str:
             )
             raise NotYet(f"round_trips(url, {COUNT}) did not finish within {RUN_LIMIT:g} s; {why}")
         if how == "raised":
-            raise NotYet(f"round_trips(url, {COUNT}) raised {type(samples).__name__}: {samples}")
+            raise NotYet(f"round_trips(url, {COUNT}) raised {describe(samples)}")
         _expect_count(received)
     times = _expect_samples(samples, seconds)
     _expect_the_pause(times)
@@ -301,7 +303,7 @@ def _emitted_sizes() -> dict[tuple[str, str], int]:
     sizes: dict[tuple[str, str], int] = {}
     try:
         tap = start_tap(start_sio_server(name=names[0]), name=names[1])
-        client.connect(tap.url, transports=["websocket"], wait_timeout=TIMEOUT)
+        client.connect(tap.url, transports=["websocket"], wait_timeout=check.TIMEOUT)
         for event, text in EMITS:
             tap.clear()
             client.emit(event, text)
@@ -391,7 +393,7 @@ def check_event_bytes(answer: object) -> str:
         try:
             got = event_bytes(event, text)
         except Exception as error:
-            raise NotYet(f"{shown} raised {type(error).__name__}: {error}") from None
+            raise NotYet(f"{shown} raised {describe(error)}") from None
         if got is None:
             raise NotYet(f"{shown} returned None: return the number of bytes.")
         if not isinstance(got, int) or isinstance(got, bool):

@@ -10,11 +10,12 @@ from typing import Any
 
 import socketio
 
-from ..check import QUIET, NotYet, exercise, function_answer, wait_until
+from .._util import describe
+from ..check import NotYet, exercise, function_answer, wait_until
 from ..eventlog import events
 from ..servers import start_sio_server
+from . import check
 
-_WAIT = 3.0  # seconds a single call of the check may take
 _RUN = 15.0  # seconds the learner's deliver() may take in one scenario
 
 
@@ -46,7 +47,7 @@ def _is_timeout(error: object) -> bool:
 
 def _name(error: BaseException) -> str:
     """An exception as 'Type: message', or 'Type' when it has no message."""
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return describe(error) if str(error) else type(error).__name__
 
 
 def _copies_say(copies: list[object]) -> str:
@@ -57,7 +58,7 @@ def _copies_say(copies: list[object]) -> str:
                 f"the server received {copy!r}: send a dict with the message id and the data, "
                 "{'id': ..., 'data': data}."
             )
-    ids = [copy["id"] for copy in copies]  # type: ignore[index]
+    ids = [copy["id"] for copy in copies if isinstance(copy, dict)]  # all are, by now
     if len(set(map(repr, ids))) > 1:
         return (
             f"the copies carried different ids, {ids}: a new id for each attempt makes every "
@@ -81,8 +82,8 @@ def _copies_say(copies: list[object]) -> str:
         "second first. After the loop, raise TimeoutError.",
     ],
 )
-def retrying_deliver(deliver: object) -> str:
-    function_answer(deliver, "deliver")
+def retrying_deliver(answer: object) -> str:
+    deliver = function_answer(answer, "deliver")
     if inspect.iscoroutinefunction(deliver):
         raise NotYet(
             "deliver is an async def, but the check passes it a socketio.Client, the "
@@ -110,7 +111,7 @@ def retrying_deliver(deliver: object) -> str:
         reconnection_delay=0.1, reconnection_delay_max=0.5, randomization_factor=0
     )
     try:
-        client.connect(server.url, transports=["websocket"], wait_timeout=_WAIT)
+        client.connect(server.url, transports=["websocket"], wait_timeout=check.TIMEOUT)
         return _check_deliver(deliver, client, copies, lose)
     finally:
         client.shutdown()
@@ -139,7 +140,7 @@ def _check_deliver(
             f"deliver() was still running after {_RUN:g} s: give each client.call a timeout of "
             "1 s, and stop after attempts tries."
         )
-    wait_until(lambda: copies, timeout=QUIET)  # an emit may still be on its way
+    wait_until(lambda: copies, timeout=check.QUIET)  # an emit may still be on its way
     if not copies and kind == "returned":
         if value is None:
             raise NotYet(
@@ -201,10 +202,10 @@ def _check_deliver(
         "Return the server at the end.",
     ],
 )
-def dedup_server(ledger_server: object) -> str:
-    function_answer(ledger_server, "ledger_server")
+def dedup_server(answer: object) -> str:
+    ledger_server = function_answer(answer, "ledger_server")
     try:
-        sio = ledger_server()  # type: ignore[operator]
+        sio = ledger_server()
     except Exception as error:
         raise NotYet(f"ledger_server() raised {_name(error)}.") from None
     if sio is None:
@@ -239,15 +240,15 @@ def _check_ledger(url: str) -> str:
     with socketio.SimpleClient() as alice, socketio.SimpleClient() as bob:
         clients = {"alice": alice, "bob": bob}
         for client in clients.values():
-            client.connect(url, transports=["websocket"], wait_timeout=_WAIT)
+            client.connect(url, transports=["websocket"], wait_timeout=check.TIMEOUT)
         answers: list[object] = []
         for (who, ident), wanted in zip(sends, expected, strict=True):
             message = {"id": ident, "text": f"message {ident}"}
             try:
-                answers.append(clients[who].call("store", message, timeout=_WAIT))
+                answers.append(clients[who].call("store", message, timeout=check.TIMEOUT))
             except socketio.exceptions.TimeoutError:
                 raise NotYet(
-                    f"{who} sent {message} and got no ack within {_WAIT:g} s: is there a "
+                    f"{who} sent {message} and got no ack within {check.TIMEOUT:g} s: is there a "
                     "'store' handler, and does it finish without an error?"
                 ) from None
             if answers[-1] != wanted:

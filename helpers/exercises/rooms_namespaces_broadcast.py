@@ -10,9 +10,11 @@ from typing import Any
 
 import socketio
 
-from ..check import QUIET, TIMEOUT, NotYet, Visitor, exercise, running_service, visiting, wait_until
+from .._util import describe
+from ..check import NotYet, Visitor, exercise, running_service, visiting, wait_until
 from ..eventlog import events
 from ..servers import start_sio_server
+from . import check
 
 # --- 08.1 ----------------------------------------------------------------------------------
 
@@ -64,14 +66,14 @@ def room_talk(answer: object) -> str:
         if not wait_until(lambda: bob.inbox):
             raise NotYet(
                 f"ada and bob joined 'lobby', ada said 'hello, lobby' there, and bob got nothing "
-                f"within {TIMEOUT} s. Did join put the client in the room, and did say emit "
-                "'said' to that room? enter_room and emit are coroutines: without await they "
+                f"within {check.TIMEOUT:g} s. Did join put the client in the room, and did say "
+                "emit 'said' to that room? enter_room and emit are coroutines: without await they "
                 "do nothing."
             )
         bob.call("say", {"room": "lobby", "text": "hi, ada"})
         cy.call("say", {"room": "garden", "text": "anyone here?"})
         wait_until(lambda: ada.inbox)
-        time.sleep(QUIET)  # time for any event that should not come
+        time.sleep(check.QUIET)  # time for any event that should not come
         own = [
             p.name
             for p, text in ((ada, "hello, lobby"), (bob, "hi, ada"), (cy, "anyone here?"))
@@ -129,9 +131,9 @@ def _register(sio: socketio.AsyncServer, namespace_class: type) -> None:
             sio.register_namespace(namespace_class(namespace))
         except Exception as error:
             raise NotYet(
-                f"{namespace_class.__name__}({namespace!r}) raised {type(error).__name__}: "
-                f"{error}. If your class has an __init__ of its own, it must take the namespace "
-                "and hand it on to the base class's __init__."
+                f"{namespace_class.__name__}({namespace!r}) raised {describe(error)}. If your "
+                "class has an __init__ of its own, it must take the namespace and hand it on to "
+                "the base class's __init__."
             ) from None
 
 
@@ -148,7 +150,7 @@ def _expect_online(person: Visitor, index: int, expected: list[str], moment: str
     got = _online(person, index)
     if got is None:
         raise NotYet(
-            f"{moment}, {person.name} got no 'online' event within {TIMEOUT} s (got "
+            f"{moment}, {person.name} got no 'online' event within {check.TIMEOUT:g} s (got "
             f"{person.inbox or 'nothing'}). Emit 'online' with the list of names to every client "
             "of the namespace, from the method that runs when a client connects and from the "
             "one that runs when it disconnects. (The namespace object's own emit sends in its "

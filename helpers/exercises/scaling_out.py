@@ -18,11 +18,13 @@ from typing import Any
 import redis
 import socketio
 
+from .._util import describe
 from ..broker import RedisUnavailableError, start_redis
-from ..check import QUIET, TIMEOUT, NotYet, Visitor, exercise, function_answer, wait_until
+from ..check import NotYet, Visitor, exercise, function_answer, wait_until
 from ..cluster import run_process, start_sio_process
 from ..eventlog import events
 from ..lab import services, stop
+from . import check
 
 CHANNEL = "socketio"  # python-socketio's channel unless a manager is given another
 
@@ -52,7 +54,7 @@ class _Channel:
         self.client = redis.Redis.from_url(url)
         self.spy = self.client.pubsub()
         self.spy.subscribe(channel)
-        self.spy.get_message(timeout=TIMEOUT)  # the confirmation: subscribed from here on
+        self.spy.get_message(timeout=check.TIMEOUT)  # the confirmation: subscribed from here on
         self.emits: list[dict[str, Any]] = []
 
     def subscribers(self) -> int:
@@ -118,7 +120,7 @@ def _built(team_node: Callable[..., Any], url: str) -> object:
     try:
         return team_node(url)
     except Exception as error:
-        raise NotYet(f"team_node(redis_url) raised {type(error).__name__}: {error}") from None
+        raise NotYet(f"team_node(redis_url) raised {describe(error)}") from None
 
 
 def _expect_redis_server(sio: object, url: str) -> str:
@@ -164,7 +166,7 @@ def _why_bob_missed(emits: list[dict[str, Any]]) -> str:
     """Why bob (second process, team 'red') got nothing when ada (first process) shouted."""
     said = (
         "ada (first process) and bob (second process) are in team 'red'; ada shouted and bob "
-        f"got nothing within {TIMEOUT} s."
+        f"got nothing within {check.TIMEOUT:g} s."
     )
     if not emits:
         return (
@@ -231,13 +233,13 @@ def team_across_processes(answer: object) -> str:
         if not wait_until(lambda: listening.subscribers() >= before + 2):
             raise NotYet(
                 f"your processes did not subscribe to the channel {channel!r} of the lab's "
-                f"Redis at {url} within {TIMEOUT} s, though clients connected to both."
+                f"Redis at {url} within {check.TIMEOUT:g} s, though clients connected to both."
             )
         for person, team in ((ada, "red"), (bob, "red"), (cy, "blue")):
             person.call("team", team)
         ada.call("shout", {"team": "red", "text": "go red!"})
         arrived = wait_until(lambda: bob.inbox)
-        time.sleep(QUIET)
+        time.sleep(check.QUIET)
         if not arrived:
             raise NotYet(_why_bob_missed(listening.published()))
         _expect_shout(ada, bob, cy, listening.published())
@@ -268,7 +270,7 @@ def _why_ada_missed(emits: list[dict[str, Any]]) -> str:
     """Why ada got nothing when notify(redis_url, 'ada', NOTICE) ran in a process."""
     said = (
         f"notify(redis_url, 'ada', {NOTICE!r}) ran in its process and ada got nothing "
-        f"within {TIMEOUT} s."
+        f"within {check.TIMEOUT:g} s."
     )
     if not emits:
         return (
@@ -317,7 +319,7 @@ def worker_notifies(answer: object) -> str:
         except (RuntimeError, TimeoutError, TypeError) as error:
             raise NotYet(f"running notify in a process failed: {error}") from None
         arrived = wait_until(lambda: ada.inbox)
-        time.sleep(QUIET)
+        time.sleep(check.QUIET)
         if not arrived:
             raise NotYet(_why_ada_missed(listening.published()))
         if bob.inbox:

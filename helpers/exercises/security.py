@@ -13,21 +13,32 @@ import socketio
 import websockets.exceptions
 import websockets.sync.client
 from websockets.http11 import Response
+from websockets.typing import Origin
 
+from .._util import describe
 from ..check import NotYet, exercise, function_answer, visiting, wait_until
 from ..eventlog import events
 from ..lab import Service
 from ..servers import start_sio_server, start_ws_server
+from . import check
 
-_WAIT = 3.0  # seconds a single connection or call of the check may take
 _KEY = "letmein"
 _NO_ANSWER = 0  # the "status" of a handshake that got no valid HTTP response at all
 
 
-def _status(url: str, **options: object) -> int:
-    """The HTTP status a WebSocket handshake to ``url`` gets (101 when it is accepted)."""
+def _status(
+    url: str, *, origin: str | None = None, additional_headers: dict[str, str] | None = None
+) -> int:
+    """The HTTP status a WebSocket handshake to ``url`` gets (101 when it is accepted), sent
+    with this ``origin`` (None: no Origin header) and ``additional_headers``."""
     try:
-        with websockets.sync.client.connect(url, open_timeout=_WAIT, close_timeout=1, **options):
+        with websockets.sync.client.connect(
+            url,
+            origin=None if origin is None else Origin(origin),
+            additional_headers=additional_headers,
+            open_timeout=check.TIMEOUT,
+            close_timeout=1,
+        ):
             return 101
     except websockets.exceptions.InvalidStatus as error:
         return error.response.status_code
@@ -113,7 +124,7 @@ def key_check(require_key: object) -> str:
     function = _not_a_service(require_key, "require_key")
     process_request, seen = _watched(function)
     server = start_ws_server(name="check-11.1", process_request=process_request)
-    tries = {
+    tries: dict[str, dict[str, str]] = {
         "without the header": {},
         "with X-Api-Key: wrong": {"X-Api-Key": "wrong"},
         f"with X-Api-Key: {_KEY}": {"X-Api-Key": _KEY},
@@ -156,7 +167,7 @@ def _server_from(make: object, name: str) -> socketio.AsyncServer:
     try:
         sio = function()
     except Exception as error:
-        raise NotYet(f"{name}() raised {type(error).__name__}: {error}.") from None
+        raise NotYet(f"{name}() raised {describe(error)}.") from None
     if not isinstance(sio, socketio.AsyncServer):
         raise NotYet(
             f"{name}() returned {sio!r}: write its body in place of the ... and return the "
@@ -207,7 +218,7 @@ def _try_auth(url: str, auth: object, clients: list[Any]) -> tuple[bool, list[ob
     client.on("connect_error", reasons.append)
     clients.append(client)
     with contextlib.suppress(socketio.exceptions.ConnectionError):
-        client.connect(url, auth=auth, transports=["websocket"], wait_timeout=_WAIT)
+        client.connect(url, auth=auth, transports=["websocket"], wait_timeout=check.TIMEOUT)
     return client.connected, reasons
 
 
@@ -218,8 +229,8 @@ def _auth_problem(auth: object, allowed: bool, connected: bool, reasons: list[ob
         return f"a client with auth={auth!r}, the right token, was refused ({reasons})."
     if not reasons:
         return (
-            f"a client with auth={auth!r} got no answer to its CONNECT within {_WAIT:g} s: the "
-            "connect handler raised. A client may send no auth at all: check what it is "
+            f"a client with auth={auth!r} got no answer to its CONNECT within {check.TIMEOUT:g} s: "
+            "the connect handler raised. A client may send no auth at all: check what it is "
             "before you read from it."
         )
     return (
@@ -301,7 +312,7 @@ class _Sender:
 
     def connect(self, url: str) -> None:
         try:
-            self.client.connect(url, transports=["websocket"], wait_timeout=_WAIT)
+            self.client.connect(url, transports=["websocket"], wait_timeout=check.TIMEOUT)
         except socketio.exceptions.ConnectionError as error:
             raise NotYet(f"the {self.name} client could not connect ({error}).") from None
 
@@ -311,15 +322,15 @@ class _Sender:
         acks: list[tuple[Any, ...]] = []
         with contextlib.suppress(socketio.exceptions.BadNamespaceError):  # cut off already
             self.client.emit("echo", text, callback=lambda *args: acks.append(args))
-        wait_until(lambda: acks or not self.client.connected, timeout=_WAIT)
+        wait_until(lambda: acks or not self.client.connected)
         if acks:
             return acks[0][0] if acks[0] else None
         if not self.client.connected:
             return _CUT_OFF
         raise NotYet(
             f"the {self.name} client's echo of {text!r} got no acknowledgement within "
-            f"{_WAIT:g} s: is there an 'echo' handler, and does it finish without an error? "
-            "Its return value is the ack."
+            f"{check.TIMEOUT:g} s: is there an 'echo' handler, and does it finish without an "
+            "error? Its return value is the ack."
         )
 
 
@@ -390,8 +401,8 @@ def _flood(flooder: _Sender) -> None:
     if not wait_until(lambda: not flooder.client.connected):
         raise NotYet(
             f"the flooding client emitted {_FLOOD} events as fast as it could and was still "
-            f"connected {_WAIT:g} s later. When a connection's bucket runs dry, disconnect it "
-            "from the server: the server's disconnect is a coroutine, so await it."
+            f"connected {check.TIMEOUT:g} s later. When a connection's bucket runs dry, disconnect "
+            "it from the server: the server's disconnect is a coroutine, so await it."
         )
 
 

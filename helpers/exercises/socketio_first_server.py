@@ -11,8 +11,9 @@ from typing import Any
 
 import socketio
 
-from ..check import QUIET, TIMEOUT, NotYet, Visitor, exercise, running_service, visiting, wait_until
+from ..check import NotYet, Visitor, exercise, running_service, visiting, wait_until
 from ..lab import Service
+from . import check
 
 
 def _server(answer: object, name: str) -> Service:
@@ -43,7 +44,7 @@ def _must_be_refused(clients: list[Any], url: str, auth: object) -> None:
     client.on("connect_error", refusals.append)
     clients.append(client)
     try:
-        client.connect(url, auth=auth, wait_timeout=TIMEOUT)
+        client.connect(url, auth=auth, wait_timeout=check.TIMEOUT)
     except socketio.exceptions.ConnectionError:
         if not refusals:
             raise NotYet(
@@ -117,14 +118,15 @@ def _told(visitor: Visitor, total: object, adder: str) -> None:
     got = f"it got {visitor.inbox}" if visitor.inbox else "it got no event at all"
     raise NotYet(
         f"{adder} added, and {visitor.name} was not told: {got}, and no {wanted} within "
-        f"{TIMEOUT} s. (On an AsyncServer, emit is a coroutine: without await it sends nothing.)"
+        f"{check.TIMEOUT:g} s. (On an AsyncServer, emit is a coroutine: without await it sends "
+        "nothing.)"
     )
 
 
 def _not_told_twice(added: list[tuple[Visitor, object]]) -> None:
     """No visitor that ``added`` (and got its total as an acknowledgement) gets a 'total' event
     with that total as well."""
-    if not wait_until(lambda: any(["total", t] in v.inbox for v, t in added), timeout=QUIET):
+    if not wait_until(lambda: any(["total", t] in v.inbox for v, t in added), timeout=check.QUIET):
         return
     visitor, total = next((v, t) for v, t in added if ["total", t] in v.inbox)
     raise NotYet(

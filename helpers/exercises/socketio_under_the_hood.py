@@ -15,14 +15,16 @@ import websockets.exceptions
 import websockets.sync.client
 
 from .. import wire
-from ..check import TIMEOUT, NotYet, exercise, function_answer
+from .._util import describe
+from ..check import NotYet, exercise, function_answer
 from ..eventlog import events
 from ..lab import Service
 from ..servers import start_sio_server
+from . import check
 
 # --- 09.1 ----------------------------------------------------------------------------------
 
-_WANTED = wire.SocketPacket(2, "/game", 5, ["move", {"x": 1, "y": 2}])
+_WANTED = wire.SocketPacket(wire.SocketPacketType.EVENT, "/game", 5, ["move", {"x": 1, "y": 2}])
 
 
 def _engineio_url(server: Service) -> str:
@@ -103,13 +105,13 @@ def _send_to_live_server(packet: str) -> str:
     _, server = _game_server()
     try:
         with websockets.sync.client.connect(
-            _engineio_url(server), open_timeout=TIMEOUT, close_timeout=1
+            _engineio_url(server), open_timeout=check.TIMEOUT, close_timeout=1
         ) as websocket:
-            websocket.recv(timeout=TIMEOUT)  # the open packet
+            websocket.recv(timeout=check.TIMEOUT)  # the open packet
             websocket.send("40/game,")
-            websocket.recv(timeout=TIMEOUT)  # the CONNECT answer
+            websocket.recv(timeout=check.TIMEOUT)  # the CONNECT answer
             websocket.send(packet)
-            return str(websocket.recv(timeout=TIMEOUT))
+            return str(websocket.recv(timeout=check.TIMEOUT))
     except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as error:
         raise NotYet(
             f"the packet looks right, but a live server did not answer it ({error})."
@@ -182,7 +184,7 @@ def _call_join(
     a Socket.IO client with that sid, and the server's Engine.IO sids at that moment."""
     try:
         with (
-            websockets.sync.client.connect(url, open_timeout=TIMEOUT, close_timeout=1) as ws,
+            websockets.sync.client.connect(url, open_timeout=check.TIMEOUT, close_timeout=1) as ws,
             _closed_after(ws),
         ):
             sid = join(ws)
@@ -196,7 +198,7 @@ def _call_join(
         ) from None
     except Exception as error:
         raise NotYet(
-            f"join() raised {type(error).__name__}: {error}. Each packet is text: a type digit "
+            f"join() raised {describe(error)}. Each packet is text: a type digit "
             "per layer, then JSON; json.loads what follows the digits."
         ) from None
     return sid, connected, engineio_sids
@@ -215,8 +217,8 @@ def _call_join(
         "of its sid key (json.loads the text after the first two characters).",
     ],
 )
-def join_by_hand(join: object) -> str:
-    function_answer(join, "join")
+def join_by_hand(answer: object) -> str:
+    join = function_answer(answer, "join")
     if inspect.iscoroutinefunction(join):
         raise NotYet(
             "join is an async def, but the check gives it a connection of websockets' "

@@ -8,6 +8,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import connect
 
 from ..check import NotYet, exercise, running_service
+from . import check
 
 
 @exercise(
@@ -64,14 +65,15 @@ def shouting_server(server: object) -> str:
     server = running_service(server, "helpers.start_ws_server(..., name='shout')", "websockets")
     answers = []
     try:
-        with connect(server.url, open_timeout=3, close_timeout=1) as websocket:
+        with connect(server.url, open_timeout=check.TIMEOUT, close_timeout=1) as websocket:
             for text in ("hello, lab", "again"):
                 websocket.send(text)
-                answers.append(websocket.recv(timeout=3))
+                answers.append(websocket.recv(timeout=check.TIMEOUT))
     except TimeoutError:
         raise NotYet(
-            f"sent {('hello, lab', 'again')[len(answers)]!r} and got no answer within 3 s "
-            f"(answers so far: {answers}). Does the handler send one answer per message?"
+            f"sent {('hello, lab', 'again')[len(answers)]!r} and got no answer within "
+            f"{check.TIMEOUT:g} s (answers so far: {answers}). Does the handler send one answer "
+            "per message?"
         ) from None
     except (ConnectionClosed, InvalidHandshake, OSError) as error:
         raise NotYet(

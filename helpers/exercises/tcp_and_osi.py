@@ -9,7 +9,9 @@ import struct
 from collections.abc import Callable
 
 from .. import capture
-from ..check import TIMEOUT, NotYet, exercise, function_answer, wait_until
+from .._util import describe
+from ..check import NotYet, exercise, function_answer, wait_until
+from . import check
 
 SENDS = (b"apple pie", b"and tea")  # what the neighbour of exercise 02.1 sends
 ACK = 1 + sum(map(len, SENDS))  # the SYN used up 0: bytes 1 to 16, so 17 comes next
@@ -71,7 +73,7 @@ def _capture_two_sends() -> str:
         except OSError:  # no raw sockets here (not root, or not Linux): nothing to show
             return ""
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as client:
+            with socket.create_connection(("127.0.0.1", port), timeout=check.TIMEOUT) as client:
                 for data in SENDS:
                     client.sendall(data)
                 wait_until(lambda: any(_server_ack(row) == ACK for row in tcp.rows))
@@ -100,7 +102,7 @@ def _knock(knock: Callable[[int], object], port: int, where: str) -> object:
             "return False."
         ) from None
     except Exception as error:
-        raise NotYet(f"knock({port}), {where}, raised {type(error).__name__}: {error}.") from None
+        raise NotYet(f"knock({port}), {where}, raised {describe(error)}.") from None
 
 
 def _expect_open(said: object, port: int) -> None:

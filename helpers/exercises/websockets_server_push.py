@@ -18,9 +18,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.sync.client import ClientConnection, connect
 
 from .. import wire
-from ..check import TIMEOUT, NotYet, exercise, running_service, visiting, wait_until
+from .._util import describe
+from ..check import NotYet, exercise, running_service, visiting, wait_until
 from ..eventlog import events
 from ..lab import Service, run
+from . import check
 
 _SOON = 1.0  # seconds: how long a check waits for a tick, or for the next message of a burst
 
@@ -45,11 +47,9 @@ def _server(answer: object, name: str) -> Service:
 @contextlib.contextmanager
 def _connect(server: Service) -> Iterator[ClientConnection]:
     try:
-        websocket = connect(server.url, open_timeout=TIMEOUT, close_timeout=1)
+        websocket = connect(server.url, open_timeout=check.TIMEOUT, close_timeout=1)
     except (OSError, InvalidHandshake) as error:
-        raise NotYet(
-            f"could not connect to {server.url} ({type(error).__name__}: {error})."
-        ) from None
+        raise NotYet(f"could not connect to {server.url} ({describe(error)}).") from None
     with websocket:
         yield websocket
 
@@ -84,7 +84,7 @@ def _listen(websocket: ClientConnection, most: int) -> tuple[list[object], Conne
     received: list[object] = []
     try:
         while len(received) < most:
-            received.append(websocket.recv(timeout=TIMEOUT if not received else _SOON))
+            received.append(websocket.recv(timeout=check.TIMEOUT if not received else _SOON))
     except ConnectionClosed as closed:
         return received, closed
     except TimeoutError:
@@ -95,10 +95,10 @@ def _listen(websocket: ClientConnection, most: int) -> tuple[list[object], Conne
 def _countdown_problem(received: list[object], closed: ConnectionClosed | None) -> str | None:
     if not received and closed is None:
         return (
-            f"nothing arrived within {TIMEOUT} s of connecting. A pushing handler sends right "
-            "away: it does not wait for a message from the client."
+            f"nothing arrived within {check.TIMEOUT:g} s of connecting. A pushing handler sends "
+            "right away: it does not wait for a message from the client."
         )
-    if not received and _number(closed) == 1000:
+    if not received and closed is not None and _number(closed) == 1000:
         return (
             "the connection closed normally (1000) before any message arrived: the handler "
             "returned without sending. (A send that is not awaited never happens.)"
@@ -219,10 +219,10 @@ async def _running(service: str) -> list[asyncio.Task]:
 
 def _ended_quietly(server: Service) -> None:
     """NotYet unless the handler ended, and without an error, once the client left."""
-    if not wait_until(lambda: not run(_running(server.name)), timeout=TIMEOUT):
+    if not wait_until(lambda: not run(_running(server.name))):
         raise NotYet(
-            f"the ticks and the answers are right, but {TIMEOUT} s after the client left the "
-            "handler was still running. When the connection is closed, both jobs must end."
+            f"the ticks and the answers are right, but {check.TIMEOUT:g} s after the client left "
+            "the handler was still running. When the connection is closed, both jobs must end."
         )
     gc.collect()  # a task that failed unnoticed is reported when it is collected
     errors = [e for e in events(server.name, settle=0.05) if e.name.split(".")[0] in _LIBRARIES]
@@ -273,10 +273,10 @@ def _exchange(websocket: ClientConnection, message: str | bytes) -> object:
     """Send ``message``; the reply, or the ConnectionClosed that came instead."""
     try:
         websocket.send(message)
-        return websocket.recv(timeout=TIMEOUT)
+        return websocket.recv(timeout=check.TIMEOUT)
     except TimeoutError:
         raise NotYet(
-            f"sent {message!r} and got nothing back within {TIMEOUT} s, and the connection "
+            f"sent {message!r} and got nothing back within {check.TIMEOUT:g} s, and the connection "
             "stayed open."
         ) from None
     except ConnectionClosed as closed:
@@ -326,7 +326,7 @@ def _closes(websocket: ClientConnection, message: str | bytes, code: int) -> Non
             f"with {code} instead."
         )
     got = _number(reply)
-    if got == code and not reply.rcvd.reason:
+    if got == code and not (reply.rcvd and reply.rcvd.reason):
         raise NotYet(
             f"{said} and the server closed with {code}, but gave no reason: the reason is the "
             "client's only clue to what it did wrong. Say it."

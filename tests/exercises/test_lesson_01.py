@@ -10,6 +10,8 @@ from conftest import not_yet
 
 import helpers
 
+from .conftest import TIMEOUT
+
 
 class LessonEmitter:
     """The lesson's emitter as it stands: once() registers a wrapper that off() cannot find."""
@@ -154,7 +156,7 @@ def test_01_2_wrong_answers() -> None:
     not_yet(
         "01.2",
         _adder(add=add_without_sid),
-        "no acknowledgement within 3 s",
+        f"no acknowledgement within {TIMEOUT:g} s",
         "The server logged: asyncio:",
         "TypeError",
     )

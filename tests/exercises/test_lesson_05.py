@@ -14,6 +14,8 @@ from conftest import NOTEBOOKS, not_yet
 import helpers
 from helpers.check import _exercises, grade
 
+from .conftest import TIMEOUT
+
 pytestmark = [
     pytest.mark.usefixtures("lab"),
     pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning"),
@@ -92,7 +94,9 @@ async def counts_up(websocket):
 def test_05_1_wrong_answers() -> None:
     not_yet("05.1", waits_for_a_request, "this is the handler itself")
     not_yet("05.1", helpers.start_ws_server(name="countdown"), "this is the lab's echo server")
-    not_yet("05.1", start(waits_for_a_request, "countdown"), "nothing arrived within 3 s")
+    not_yet(
+        "05.1", start(waits_for_a_request, "countdown"), f"nothing arrived within {TIMEOUT:g} s"
+    )
     not_yet("05.1", start(stays_open, "countdown"), "and the connection stayed open")
     not_yet("05.1", start(forgets_await, "countdown"), "returned without sending")
     not_yet("05.1", start(sends_bytes, "countdown"), "bytes go out as binary messages")
@@ -254,7 +258,11 @@ def test_05_2_wrong_answers() -> None:
         "did not end quietly",
         "Task exception was never retrieved (ConnectionClosedOK",
     )
-    not_yet("05.2", start(never_stops, "clock"), "3 s after the client left the handler was still")
+    not_yet(
+        "05.2",
+        start(never_stops, "clock"),
+        f"{TIMEOUT:g} s after the client left the handler was still",
+    )
     not_yet("05.2", start(counts_up, "clock"), "before the client said anything it got ['1']")
     not_yet("05.2", start(leaves, "clock"), "closed with 1001 (going away) after []")
     not_yet("05.2", start(hangs_up_on_hello, "clock"), "closed with 1008 (policy violation) after")
@@ -363,4 +371,4 @@ def test_05_3_wrong_answers() -> None:
     not_yet("05.3", start(bytes_are_invalid, "tally"), "while 1007 is for text it cannot use")
     not_yet("05.3", start(ticker_only, "tally"), "sent '2' and got 'tick 1' back")
     not_yet("05.3", start(leaves, "tally"), "closed with 1001 (going away) when the client")
-    not_yet("05.3", start(silent, "tally"), "got nothing back within 3 s")
+    not_yet("05.3", start(silent, "tally"), f"got nothing back within {TIMEOUT:g} s")

@@ -12,6 +12,8 @@ from conftest import NOTEBOOKS, not_yet
 import helpers
 from helpers.check import _exercises, grade
 
+from .conftest import TIMEOUT
+
 pytestmark = [
     pytest.mark.usefixtures("lab"),
     pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning"),
@@ -98,7 +100,7 @@ def test_07_1_wrong_answers() -> None:
     not_yet(
         "07.1",
         server("members", connect=checks),
-        "grace called 'whoami' and got no acknowledgement within 3 s",
+        f"grace called 'whoami' and got no acknowledgement within {TIMEOUT:g} s",
     )
 
 
@@ -219,7 +221,7 @@ def test_07_3_wrong_answers() -> None:
     not_yet(
         "07.3",
         greeter(without_to),
-        "got no acknowledgement within 3 s",
+        f"got no acknowledgement within {TIMEOUT:g} s",
         "(ValueError: Cannot use call() to broadcast.)",
     )
     not_yet("07.3", greeter(name_only), "and got 'ada'; expected 'hello, ada'")

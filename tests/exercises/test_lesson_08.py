@@ -8,6 +8,8 @@ from conftest import not_yet
 
 import helpers
 
+from .conftest import TIMEOUT
+
 
 def rooms_server(*, to_room: bool = True, skip_sender: bool = True, await_join: bool = True):
     """A server for 08.1 with one of the usual mistakes, started as 'rooms'."""
@@ -47,7 +49,9 @@ def test_08_1_wrong_answers() -> None:
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
 def test_08_1_a_room_never_entered() -> None:
     forgetful = helpers.start_sio_server(rooms_server(await_join=False), name="rooms")
-    not_yet("08.1", forgetful, "bob got nothing within 3 s", "without await they do nothing")
+    not_yet(
+        "08.1", forgetful, f"bob got nothing within {TIMEOUT:g} s", "without await they do nothing"
+    )
 
 
 @pytest.mark.usefixtures("lab")

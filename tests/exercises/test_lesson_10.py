@@ -13,6 +13,8 @@ from conftest import not_yet
 from helpers.check import grade, wait_until
 from helpers.exercises import reconnection_and_delivery
 
+from .conftest import TIMEOUT
+
 
 def deliver_with(*, same_id: bool = True, wrap: bool = True, retry: bool = True, attempts=None):
     """A deliver() for 10.1 with one of the usual mistakes."""
@@ -211,7 +213,7 @@ def test_10_2_no_store_handler() -> None:
 
         return sio
 
-    not_yet("10.2", ledger_server, "got no ack within 3 s: is there a 'store' handler")
+    not_yet("10.2", ledger_server, f"got no ack within {TIMEOUT:g} s: is there a 'store' handler")
 
 
 def test_10_2_not_a_server() -> None:

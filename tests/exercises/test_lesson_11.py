@@ -11,6 +11,8 @@ from conftest import not_yet
 
 import helpers
 
+from .conftest import TIMEOUT
+
 
 def key_check(*, status=http.HTTPStatus.UNAUTHORIZED, header: str = "X-Api-Key"):
     """A require_key for 11.1 answering ``status`` when the ``header`` is not 'letmein'."""
@@ -192,7 +194,7 @@ def test_11_3_never_disconnected() -> None:
 
         return sio
 
-    not_yet("11.3", polite, "was still connected 3 s later")
+    not_yet("11.3", polite, f"was still connected {TIMEOUT:g} s later")
     not_yet("11.3", limited(await_it=False), "was still connected", "so await it")
 
 
@@ -223,7 +225,9 @@ def test_11_3_refuses_or_ignores() -> None:
 
     not_yet("11.3", refuses, "the quiet client could not connect")
     not_yet("11.3", first_message_fails, "got no acknowledgement", "KeyError: 'level'")
-    not_yet("11.3", no_echo, "got no acknowledgement within 3 s: is there an 'echo' handler")
+    not_yet(
+        "11.3", no_echo, f"got no acknowledgement within {TIMEOUT:g} s: is there an 'echo' handler"
+    )
 
 
 @pytest.mark.usefixtures("lab")
