@@ -17,8 +17,8 @@ can wait until the page has connected with :func:`wait_for_page`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +26,8 @@ import anywidget
 import traitlets
 from aiohttp import web
 
+from ._util import ROOT
+from .check import wait_until
 from .lab import Service
 from .servers import start_http_server
 
@@ -39,9 +41,11 @@ __all__ = [
 ]
 
 STATIC = Path(__file__).parent / "static"
-ROOT = Path(__file__).resolve().parent.parent
 CLIENT_PACKAGE = ROOT / "node_modules" / "socket.io-client"
 CLIENT_FILE = "socket.io.esm.min.js"  # the ES module build, for import() in the page
+# Seconds wait_for_page() waits by default. A run with no page at all (nbval, a notebook run
+# from the command line) may set $HELPERS_PAGE_TIMEOUT to 0 rather than wait for nothing.
+PAGE_TIMEOUT = float(os.environ.get("HELPERS_PAGE_TIMEOUT", 10))
 
 
 def proxy_path(port: int) -> str:
@@ -63,7 +67,7 @@ class _Pane(anywidget.AnyWidget):
     #: Set by the page: "connecting", "open", "connected over websocket", "closed (1001)"...
     status = traitlets.Unicode("not shown in a page yet").tag(sync=True)
     #: Set by the page: what it received ("in"), sent ("out") and problems ("note"), in order.
-    log = traitlets.List().tag(sync=True)
+    log: traitlets.List[dict[str, str]] = traitlets.List().tag(sync=True)
 
     def __init__(self, server: Service, **kwargs: object) -> None:
         if not isinstance(server, Service) or server.stopped:
@@ -104,6 +108,7 @@ class ChatPane(_Pane):
     problem = traitlets.Unicode().tag(sync=True)
 
     def __init__(self, server: Service, library: Service | None, *, name: str) -> None:
+        where: dict[str, object]
         if library is None:
             where = {"problem": socketio_client_problem() or "no library service was given"}
         else:
@@ -154,17 +159,15 @@ async def _client_file(request: web.Request) -> web.FileResponse:
     return response
 
 
-def wait_for_page(connected: Callable[[], object], timeout: float = 10) -> None:
+def wait_for_page(connected: Callable[[], object], timeout: float = PAGE_TIMEOUT) -> None:
     """Wait until ``connected()`` is true (say, the server has seen the page's client), at most
-    ``timeout`` seconds, and print whether it happened.
+    ``timeout`` seconds (10 unless ``$HELPERS_PAGE_TIMEOUT`` says otherwise), and print whether
+    it happened.
 
     The check runs on the server's side, which keeps working while the cell waits; the panes'
     own ``status`` and ``log`` only reach the kernel after the cell ends.
     """
-    deadline = time.monotonic() + timeout
-    while not (ok := bool(connected())) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if ok:
+    if wait_until(connected, timeout):
         print("the page is connected")
     else:
         print(

@@ -56,6 +56,7 @@ POLL_MS = 250
 SVG_MIME = "image/svg+xml"  # how a sequence diagram (helpers.diagram) shows itself
 ALLOW_STDERR_TAG = "allow-stderr"
 STDERR_MIME = "application/vnd.jupyter.stderr"  # stream stderr *and* error tracebacks
+PAGE_TIMEOUT = "HELPERS_PAGE_TIMEOUT"  # conftest.py sets it to 0 for runs without a page
 
 # User settings for the private JupyterLab: every cell in the DOM, never write the lessons
 # back to disk, and no requests to the Jupyter news feed.
@@ -177,7 +178,8 @@ def private_jupyter_env(home: Path) -> dict[str, str]:
         file = home / "settings" / f"{plugin}.jupyterlab-settings"
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(json.dumps(settings))
-    return {**os.environ, **{variable: str(home / name) for variable, name in dirs.items()}}
+    environment = {key: value for key, value in os.environ.items() if key != PAGE_TIMEOUT}
+    return {**environment, **{variable: str(home / name) for variable, name in dirs.items()}}
 
 
 def lab_command(port: int, token: str, checkpoints: Path) -> list[str]:

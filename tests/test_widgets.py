@@ -19,6 +19,13 @@ def test_proxy_path() -> None:
     assert widgets.proxy_path(8765) == "proxy/8765/"
 
 
+def test_the_page_builds_the_same_proxy_path() -> None:
+    """static/address.js writes the path again in JavaScript, for the page: the two must agree."""
+    script = (widgets.STATIC / "address.js").read_text()
+    template = widgets.proxy_path(8765).replace("8765", "${port}")
+    assert f"`${{baseUrl}}{template}`" in script
+
+
 def test_the_lesson_server_serves_the_pinned_socketio_client(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
