@@ -8,10 +8,16 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 PINS   := constraints.txt
-# pytest-xdist workers for `make test` (JOBS=0: one process, as `pytest` alone runs them).
-JOBS   ?= 2
+# make test and make lesson set up nbdime's notebook diffs for git in a clone (see nbdime:).
+NBDIME := $(if $(wildcard .git),$(VENV)/.nbdime-configured)
+# pytest-xdist workers for `make test` (JOBS=0: one process, as `pytest` alone runs them). Most
+# of the suite waits on sockets, timers and child processes, not the CPU, so four workers finish
+# in about half the time of two even on a 2-core machine. --dist loadgroup keeps the browser
+# tests on one worker (one JupyterLab, one Chromium).
+JOBS   ?= 4
 
-.PHONY: lab test test-light test-embedded-broker site coverage setup setup-test pins lint format clean
+.PHONY: lab test lesson test-light test-embedded-broker site coverage setup setup-test nbdime pins \
+	lint format clean
 
 # Jupyter refuses to run as root (as in many containers) unless told it is on purpose.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -19,8 +25,15 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup node_modules/.package-lock.json
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
 
-test: setup-test node_modules/.package-lock.json tools/site/node_modules/.package-lock.json
-	$(BIN)/python -m pytest -n $(JOBS)
+test: setup-test $(NBDIME) node_modules/.package-lock.json tools/site/node_modules/.package-lock.json
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup
+
+# One lesson's tests, as CI makes them (make lesson N=07): its checklist, nbval strict with all
+# its cells twice in one kernel and again after a restart, its run in JupyterLab in Chromium,
+# its solutions and its exercises' wrong answers (tests/conftest.py, --lesson).
+lesson: setup-test $(NBDIME) node_modules/.package-lock.json
+	@test -n "$(N)" || { echo "Which lesson? make lesson N=07" >&2; exit 2; }
+	$(BIN)/python -m pytest -n 3 --lesson $(N)
 
 # The lighter run that CI makes on the newest supported Python: the unit tests, and every lesson
 # once through nbval (strict, as `pytest notebooks/NN_topic.ipynb`), without the three-runs nbval
@@ -54,6 +67,17 @@ coverage: setup-test
 
 setup: $(VENV)/.lab-installed
 setup-test: $(VENV)/.test-installed
+
+# git shows notebooks cell by cell (nbdime) in this clone: the drivers .gitattributes names, run
+# from .venv/ by absolute path so that plain `git diff` finds them without an activated venv.
+nbdime: setup-test
+	@rm -f $(VENV)/.nbdime-configured
+	@$(MAKE) --no-print-directory $(VENV)/.nbdime-configured
+$(VENV)/.nbdime-configured: $(VENV)/.test-installed
+	git config diff.jupyternotebook.command "$(abspath $(BIN))/git-nbdiffdriver diff"
+	git config merge.jupyternotebook.driver "$(abspath $(BIN))/git-nbmergedriver merge %O %A %B %L %P"
+	git config merge.jupyternotebook.name "jupyter notebook merge driver"
+	@touch $@
 
 # A missing or broken .venv/bin/python (say, after a Python upgrade) rebuilds the venv.
 $(BIN)/python:

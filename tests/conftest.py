@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -18,10 +19,70 @@ from helpers.check import grade, wait_until
 # Lesson 12's benchmarks run small counts under the tests (kernels started by the tests, in
 # subprocesses, inherit this); a learner's run measures the real counts.
 os.environ.setdefault("SOCKETS_QUICK", "1")
+# Lesson 14 waits up to 10 s for the page to connect its panes. Under nbval no page ever shows
+# the notebook, so the tests' kernels do not wait for one (tests/test_browser.py, which has a
+# page, takes this out of its JupyterLab's environment).
+os.environ.setdefault("HELPERS_PAGE_TIMEOUT", "0")
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--lesson",
+        metavar="NN",
+        help="run only the tests of lesson NN: its checklist, nbval runs, browser run, solutions "
+        "and exercises (make lesson N=NN)",
+    )
+
+
+def lesson_of(item: pytest.Item) -> str | None:
+    """The two-digit number of the lesson a test is about, or None for the general tests: the
+    lesson's exercise tests (tests/exercises/test_lesson_NN.py), a test parametrized with the
+    lesson's notebook or solution (``NN_topic...``) or one of its exercises (``NN.K``), or a
+    cell of the notebook itself (``pytest notebooks/NN_topic.ipynb``)."""
+    path = Path(item.path)
+    if path.suffix == ".ipynb":
+        return path.name[:2]
+    if path.parent.name == "exercises" and path.stem.startswith("test_lesson_"):
+        return path.stem.removeprefix("test_lesson_")
+    params = getattr(item, "callspec", None)
+    for value in params.params.values() if params else ():
+        name = value.name if isinstance(value, Path) else str(value)
+        if re.fullmatch(r"\d\d(_\w+(\.\w+)?|\.\d+)", name):
+            return name[:2]
+    return None
+
+
+# The longest tests (a lesson run three times under nbval, or in the browser) start first, the
+# later (longer) lessons first: in parallel runs they then overlap with the many short tests
+# instead of running alone at the end.
+LONGEST_FIRST = (
+    "test_passes_nbval_twice_in_one_kernel_and_after_a_restart",
+    "test_notebook_runs_in_jupyterlab",
+)
+
+
+def _order(item: pytest.Item) -> tuple[int, int]:
+    function = getattr(item, "originalname", item.name)
+    if function not in LONGEST_FIRST:
+        return (len(LONGEST_FIRST), 0)
+    return (LONGEST_FIRST.index(function), -int(lesson_of(item) or 0))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longest tests first; with ``--lesson NN``, only the tests of lesson NN."""
+    items.sort(key=_order)
+    wanted = config.getoption("--lesson")
+    if wanted is None:
+        return
+    if not re.fullmatch(r"\d{1,2}", wanted):
+        raise pytest.UsageError(f"--lesson takes a lesson's number, such as 07, not {wanted!r}")
+    keep = [item for item in items if lesson_of(item) == f"{int(wanted):02d}"]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
 
 
 def listening(port: int) -> bool:

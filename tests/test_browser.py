@@ -487,6 +487,9 @@ def notebook_problems(cells: list[Any], shown: list[ShownCell]) -> list[str]:
     ]
 
 
+# One pytest-xdist worker runs every lesson in the browser, one after another: one JupyterLab
+# and one Chromium for them all (make test runs with --dist loadgroup).
+@pytest.mark.xdist_group("browser")
 @pytest.mark.parametrize("notebook", LESSONS, ids=[lesson.name for lesson in LESSONS])
 def test_notebook_runs_in_jupyterlab(
     notebook: Path, browser: pw.Browser, lab_server: LabServer
