@@ -12,8 +12,8 @@ PINS   := constraints.txt
 NBDIME := $(if $(wildcard .git),$(VENV)/.nbdime-configured)
 # pytest-xdist workers for `make test` (JOBS=0: one process, as `pytest` alone runs them). Most
 # of the suite waits on sockets, timers and child processes, not the CPU, so four workers finish
-# in about half the time of two even on a 2-core machine. --dist loadgroup keeps the browser
-# tests on one worker (one JupyterLab, one Chromium).
+# in about half the time of two even on a 2-core machine. --dist loadgroup runs the browser tests
+# on two of them (one JupyterLab and one Chromium each; tests/test_browser.py).
 JOBS   ?= 4
 
 .PHONY: lab test lesson test-light test-embedded-broker site coverage setup setup-test nbdime pins \

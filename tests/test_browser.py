@@ -58,10 +58,15 @@ ALLOW_STDERR_TAG = "allow-stderr"
 STDERR_MIME = "application/vnd.jupyter.stderr"  # stream stderr *and* error tracebacks
 PAGE_TIMEOUT = "HELPERS_PAGE_TIMEOUT"  # conftest.py sets it to 0 for runs without a page
 
-# User settings for the private JupyterLab: every cell in the DOM, never write the lessons
-# back to disk, and no requests to the Jupyter news feed.
+# User settings for the private JupyterLab: every cell in the DOM, the lesson's own kernel
+# started without asking (a "Select Kernel" dialog would block the clicks when the kernel list
+# arrives late, as on a busy machine), never write the lessons back to disk, and no requests to
+# the Jupyter news feed.
 LAB_SETTINGS = {
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/notebook-extension/tracker": {
+        "windowingMode": "none",
+        "autoStartDefaultKernel": True,
+    },
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
     "@jupyterlab/apputils-extension/notification": {
         "fetchNews": "false",
@@ -487,10 +492,15 @@ def notebook_problems(cells: list[Any], shown: list[ShownCell]) -> list[str]:
     ]
 
 
-# One pytest-xdist worker runs every lesson in the browser, one after another: one JupyterLab
-# and one Chromium for them all (make test runs with --dist loadgroup).
-@pytest.mark.xdist_group("browser")
-@pytest.mark.parametrize("notebook", LESSONS, ids=[lesson.name for lesson in LESSONS])
+# Two pytest-xdist workers run the lessons in the browser, every other lesson each, one lesson
+# after another: one JupyterLab and one Chromium per worker (make test runs --dist loadgroup).
+BROWSER_RUNS = [
+    pytest.param(lesson, id=lesson.name, marks=pytest.mark.xdist_group(f"browser-{index % 2}"))
+    for index, lesson in enumerate(LESSONS)
+]
+
+
+@pytest.mark.parametrize("notebook", BROWSER_RUNS)
 def test_notebook_runs_in_jupyterlab(
     notebook: Path, browser: pw.Browser, lab_server: LabServer
 ) -> None:
