@@ -776,6 +776,8 @@ def parse_socketio(packet: str) -> SocketPacket:
     namespace = "/"
     if rest.startswith("/"):
         namespace, _, rest = rest.partition(",")
+        if "?" in namespace:  # Socket.IO 2 put a query there; python-socketio cuts it off
+            raise PacketError(f"a namespace is a path with no query string: {namespace!r}")
     digits = len(rest) - len(rest.lstrip("0123456789"))
     ack_id = int(rest[:digits]) if digits else None
     data = _json(rest[digits:]) if rest[digits:] else None

@@ -813,3 +813,10 @@ def test_what_parse_socketio_accepts_python_socketio_reads_alike(packet: str) ->
         ours.namespace,
         ours.id,
     )
+
+
+def test_a_namespace_with_a_query_string_is_refused() -> None:
+    """Socket.IO 2 clients sent "/admin?token=..."; python-socketio cuts the query off, so
+    accepting it as part of the namespace would read another namespace than the library does."""
+    with pytest.raises(wire.PacketError, match="no query string"):
+        wire.parse_socketio("0/admin?token=x,")
