@@ -7,6 +7,7 @@ A lesson registers a checker per exercise with :func:`exercise`; a learner calls
 from __future__ import annotations
 
 import contextlib
+import inspect
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -80,11 +81,14 @@ def exercise(
     return register
 
 
-def function_answer(answer: object, name: str) -> Callable[..., Any]:
+def function_answer(answer: object, name: str, *, plain_def: str = "") -> Callable[..., Any]:
     """``answer`` if it can be called; otherwise :class:`NotYet`, saying to pass the function
-    ``name`` itself (not its result, and not ``...``)."""
+    ``name`` itself (not its result, and not ``...``). With ``plain_def`` (why the check calls
+    it synchronously), an ``async def`` is refused too, with that reason."""
     if not callable(answer):
         raise NotYet(f"pass the function itself, {name}, not {answer!r}.")
+    if plain_def and inspect.iscoroutinefunction(answer):
+        raise NotYet(f"{name} is an async def, but {plain_def}: write a plain def.")
     return answer
 
 

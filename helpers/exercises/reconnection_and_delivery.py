@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import secrets
 import threading
 from collections.abc import Callable
@@ -83,12 +82,12 @@ def _copies_say(copies: list[object]) -> str:
     ],
 )
 def retrying_deliver(answer: object) -> str:
-    deliver = function_answer(answer, "deliver")
-    if inspect.iscoroutinefunction(deliver):
-        raise NotYet(
-            "deliver is an async def, but the check passes it a socketio.Client, the "
-            "synchronous client, whose call() waits and returns the ack: write a plain def."
-        )
+    deliver = function_answer(
+        answer,
+        "deliver",
+        plain_def="the check passes it a socketio.Client, the synchronous client, whose call() "
+        "waits and returns the ack",
+    )
     sio = socketio.AsyncServer(async_mode="aiohttp")
     copies: list[object] = []  # every copy the server received, in order
     lose = {"mode": "first"}  # "first": drop each id's first copy; "all": never ack
